@@ -1,0 +1,41 @@
+"""Shared fixtures: every test gets its own HF home and hftui home, and never sees the user's config."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# huggingface_hub, datasets and transformers read their paths and flags when first imported, so the
+# session-wide sandbox is set up here, before any test module imports them.
+_SESSION_ROOT = Path(tempfile.mkdtemp(prefix="hftui-tests-"))
+for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT"):
+    os.environ.pop(_name, None)
+os.environ["HF_HOME"] = str(_SESSION_ROOT / "hf-home")
+os.environ.pop("HF_HUB_CACHE", None)
+os.environ["HFTUI_HOME"] = str(_SESSION_ROOT / "hftui-home")
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+pytest_plugins = ["tests.hubfixtures"]
+
+REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
+
+
+@pytest.fixture
+def realworld() -> Path:
+    """The shared real-world data folder; tests that need it skip where a fresh clone has none."""
+    if not REALWORLD.is_dir():
+        pytest.skip("../shared/realworld is not present in this checkout")
+    return REALWORLD
+
+
+@pytest.fixture
+def hftui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private hftui state directory for one test."""
+    home = tmp_path / "hftui-home"
+    monkeypatch.setenv("HFTUI_HOME", str(home))
+    return home

@@ -1,0 +1,1 @@
+"""Fixtures for the local Hub (filled in by the local Hub work)."""
