@@ -1,0 +1,3 @@
+"""hftui: the Hugging Face ecosystem in a terminal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,187 @@
+"""The hftui Textual application: the shell that holds the screens, the status and the workers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from hftui.analyze.device import ComputeDevice, detect_device
+from hftui.hub.cache import CacheScan, scan_local_cache
+from hftui.hub.connectivity import HubReachability, probe_hub, set_offline_mode
+from hftui.hub.settings import HubSettings
+from hftui.preferences import Preferences, load_preferences, save_preferences
+from hftui.ui.messages import CacheScanned, DeviceDetected, HubProbed
+from hftui.ui.providers import OpenScreenProvider
+from hftui.ui.screens.analyzer import AnalyzerScreen
+from hftui.ui.screens.cache import CacheScreen
+from hftui.ui.screens.datasets import DatasetsScreen
+from hftui.ui.screens.help import HelpScreen
+from hftui.ui.screens.models import ModelsScreen
+from hftui.ui.screens.training import TrainingScreen
+
+GPU_REFRESH_S = 10.0
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
+
+
+def stylesheet_path() -> Path:
+    """screens.css: inside the installed package (wheel), or at the repository root (editable install)."""
+    packaged = Path(__file__).with_name("screens.css")
+    return packaged if packaged.is_file() else Path(__file__).resolve().parent.parent / "screens.css"
+
+
+class HfTuiApp(App[None]):
+    """The Hugging Face ecosystem in a terminal."""
+
+    TITLE = "hftui"
+    CSS_PATH = stylesheet_path()
+    MODES = {
+        "models": ModelsScreen,
+        "datasets": DatasetsScreen,
+        "analyzer": AnalyzerScreen,
+        "training": TrainingScreen,
+        "cache": CacheScreen,
+    }
+    DEFAULT_MODE = "models"
+    SCREEN_TITLES = {
+        "models": ("Models", "Browse models and read their cards"),
+        "datasets": ("Datasets", "Cached and local datasets"),
+        "analyzer": ("Analyzer", "Analysis tasks and the compute device"),
+        "training": ("Training", "Fine-tuning runs"),
+        "cache": ("Cache", "Everything in the local HF cache"),
+    }
+    BINDINGS = [
+        Binding("m", "switch_mode('models')", "Models", id="open.models"),
+        Binding("d", "switch_mode('datasets')", "Datasets", id="open.datasets"),
+        Binding("a", "switch_mode('analyzer')", "Analyzer", id="open.analyzer"),
+        Binding("t", "switch_mode('training')", "Training", id="open.training"),
+        Binding("c", "switch_mode('cache')", "Cache", id="open.cache"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+r", "refresh", "Refresh", id="app.refresh"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False, id="app.theme"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+    COMMANDS = App.COMMANDS | {OpenScreenProvider}
+
+    reachability: reactive[HubReachability | None] = reactive(None)
+    device: reactive[ComputeDevice | None] = reactive(None)
+    cache_scan: reactive[CacheScan | None] = reactive(None)
+
+    def __init__(self, settings: HubSettings, *, preferences: Preferences | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.preferences = preferences if preferences is not None else load_preferences()
+
+    @property
+    def offline(self) -> bool:
+        """True when the Hub must not be contacted: forced, or the last probe failed."""
+        return self.settings.offline_forced or (self.reachability is not None and not self.reachability.online)
+
+    def on_mount(self) -> None:
+        if self.preferences.theme in self.available_themes:
+            self.theme = self.preferences.theme
+        if self.preferences.keymap:
+            self.set_keymap(self.preferences.keymap)
+        self.detect_compute_device()
+        self.scan_cache()
+        if self.settings.offline_forced:
+            set_offline_mode(True)
+        else:
+            self.probe_connectivity()
+
+    # Workers: each blocking call runs in a thread and reports back by message.
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="hub-probe", description="Probe the Hub")
+    def probe_connectivity(self) -> None:
+        """Ask the Hub whether it answers within a short timeout."""
+        self.post_message(HubProbed(probe_hub(self.settings.endpoint)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="device", description="Detect device")
+    def detect_compute_device(self) -> None:
+        """Find the compute device without importing torch."""
+        self.post_message(DeviceDetected(detect_device()))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="cache-scan", description="Scan cache")
+    def scan_cache(self) -> None:
+        """Scan the local HF cache."""
+        self.post_message(CacheScanned(scan_local_cache(self.settings.hub_cache)))
+
+    @on(HubProbed)
+    def record_reachability(self, event: HubProbed) -> None:
+        """Switch the session on- or offline after a probe."""
+        was_offline = self.offline
+        self.reachability = event.reachability
+        set_offline_mode(self.offline)
+        if self.offline and not was_offline:
+            self.notify(f"Working offline: {event.reachability.detail}.", title="Hub unreachable",
+                        severity="warning", markup=False)
+        elif was_offline and not self.offline:
+            self.notify("The Hub answers again.", title="Online", markup=False)
+
+    @on(DeviceDetected)
+    def record_device(self, event: DeviceDetected) -> None:
+        """Keep the device; refresh GPU memory now and then so it stays in view."""
+        first = self.device is None
+        self.device = event.device
+        if first and event.device.kind == "cuda":
+            self.set_interval(GPU_REFRESH_S, self.detect_compute_device)
+
+    @on(CacheScanned)
+    def record_cache_scan(self, event: CacheScanned) -> None:
+        """Keep the newest cache scan; screens watch it."""
+        self.cache_scan = event.scan
+
+    @on(Worker.StateChanged)
+    def report_worker_failure(self, event: Worker.StateChanged) -> None:
+        """The one place worker errors surface: a notification, never a crash."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        what = event.worker.description or event.worker.group
+        self.notify(f"{what} failed: {type(error).__name__}: {error}", title="Error", severity="error",
+                    markup=False, timeout=8)
+
+    # Actions.
+
+    def action_help(self) -> None:
+        """Show every binding."""
+        sections: list[tuple[str, list]] = [("everywhere", list(self.BINDINGS))]
+        screen = self.screen
+        for node in (screen, *screen.query("*")):
+            own = list(getattr(type(node), "BINDINGS", []))
+            if own and not isinstance(node, Footer):
+                where = getattr(screen, "HELP_TITLE", type(screen).__name__)
+                sections.append((where if node is screen else f"{where}: {type(node).__name__}", own))
+        self.push_screen(HelpScreen(sections))
+
+    def action_refresh(self) -> None:
+        """Retry the Hub, rescan the cache and re-read the device."""
+        if not self.settings.offline_forced:
+            self.probe_connectivity()
+        else:
+            self.notify("Offline mode was forced (--offline or HF_HUB_OFFLINE).", markup=False)
+        self.scan_cache()
+        self.detect_compute_device()
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the light and the dark theme, and remember the choice."""
+        self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
+        self.preferences = Preferences(theme=self.theme, keymap=self.preferences.keymap)
+        try:
+            save_preferences(self.preferences)
+        except OSError as error:
+            self.notify(f"Could not save the theme: {error}", severity="warning", markup=False)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Refresh", "Retry the Hub, rescan the cache", self.action_refresh)
+        yield SystemCommand("Toggle light/dark theme", "Switch and remember the theme", self.action_toggle_theme)
+        yield SystemCommand("Keys", "Show every key binding", self.action_help)

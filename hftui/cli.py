@@ -1,0 +1,62 @@
+"""The `hftui` command: launch the app, or seed and open the offline demo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from hftui import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for `hftui` and its sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="hftui", description="The Hugging Face ecosystem in a terminal."
+    )
+    parser.add_argument("--version", action="version", version=f"hftui {__version__}")
+    parser.add_argument(
+        "--offline", action="store_true", help="never contact the Hub; browse the local cache only"
+    )
+    commands = parser.add_subparsers(dest="command")
+    demo = commands.add_parser(
+        "demo", help="seed a demo Hub cache under hftui's home and open the app offline on it"
+    )
+    demo.add_argument("--seed-only", action="store_true", help="seed the demo cache, print a summary, exit")
+    return parser
+
+
+def run_app(*, force_offline: bool) -> int:
+    """Start the Textual app with the Hub configuration from the environment."""
+    from hftui.app import HfTuiApp
+    from hftui.hub.settings import HubSettings
+
+    HfTuiApp(HubSettings.from_environment(force_offline=force_offline)).run()
+    return 0
+
+
+def run_demo(*, seed_only: bool) -> int:
+    """Point HF_HOME at the demo home (before huggingface_hub reads it), seed it, then open the app."""
+    from hftui.paths import demo_hf_home
+
+    os.environ["HF_HOME"] = str(demo_hf_home())
+    os.environ.pop("HF_HUB_CACHE", None)
+    if "huggingface_hub" in sys.modules:  # pragma: no cover - only when embedded in another program
+        print("hftui demo must run in a fresh process (huggingface_hub was already imported).", file=sys.stderr)
+        return 2
+    from hftui.demo.seed import seed_demo
+
+    report = seed_demo(progress=lambda line: print(line, file=sys.stderr))
+    if seed_only:
+        print(report.summary())
+        return 0
+    return run_app(force_offline=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script and of `python -m hftui`."""
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        return run_demo(seed_only=args.seed_only)
+    return run_app(force_offline=args.offline)

@@ -1,0 +1,47 @@
+"""The user's hftui preferences (theme, key overrides), kept in settings.json under hftui's home."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from hftui.paths import settings_file
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What the user chose last time; unknown or broken files fall back to the defaults."""
+
+    theme: str = "textual-dark"
+    keymap: dict[str, str] = field(default_factory=dict)
+
+
+def load_preferences(path: Path | None = None) -> Preferences:
+    """Read preferences; a missing, unreadable or malformed file gives the defaults."""
+    target = path or settings_file()
+    try:
+        raw = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Preferences()
+    if not isinstance(raw, dict):
+        return Preferences()
+    theme = raw.get("theme") if isinstance(raw.get("theme"), str) else Preferences.theme
+    keymap = raw.get("keymap") if isinstance(raw.get("keymap"), dict) else {}
+    return Preferences(theme=theme, keymap={str(k): str(v) for k, v in keymap.items()})
+
+
+def save_preferences(preferences: Preferences, path: Path | None = None) -> None:
+    """Write preferences atomically (temporary file, then rename)."""
+    target = path or settings_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".settings-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(asdict(preferences), stream, indent=2)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
