@@ -41,7 +41,9 @@ def run_demo(*, seed_only: bool) -> int:
     from hftui.paths import demo_hf_home
 
     os.environ["HF_HOME"] = str(demo_hf_home())
-    os.environ.pop("HF_HUB_CACHE", None)
+    # Seeding talks to an in-process Hub on 127.0.0.1; the app then opens forced offline.
+    for name in ("HF_HUB_CACHE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT"):
+        os.environ.pop(name, None)
     if "huggingface_hub" in sys.modules:  # pragma: no cover - only when embedded in another program
         print("hftui demo must run in a fresh process (huggingface_hub was already imported).", file=sys.stderr)
         return 2

@@ -40,7 +40,8 @@ def test_import_stays_light() -> None:
         "heavy = sorted(m for m in ('torch', 'transformers', 'textual') if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
 
 
@@ -216,7 +217,9 @@ def test_tokenizers_round_trip(built: dict[str, Path]) -> None:
     speech = AutoProcessor.from_pretrained(built["automatic-speech-recognition"])
     assert speech.feature_extractor.sampling_rate == SAMPLING_RATE
     assert speech.tokenizer.pad_token_id == 0  # the CTC blank
-    assert speech.tokenizer.decode(speech.tokenizer("hello world")["input_ids"]) == "hello world"
+    # CTC decoding merges repeats ("ll"), so compare with grouping off.
+    ids = speech.tokenizer("hello world")["input_ids"]
+    assert speech.tokenizer.decode(ids, group_tokens=False) == "hello world"
 
 
 @pytest.mark.slow

@@ -309,12 +309,12 @@ _BUILDERS: dict[str, Callable[[Path], tuple[PreTrainedModel, list[Any]]]] = {
 
 def build_tiny_model(task: str, out_dir: Path, *, seed: int = 0) -> Path:
     """Build the tiny model for ``task`` into ``out_dir`` (config, safetensors, preprocessors, card)."""
-    import torch
-
     try:
         spec = TINY_MODELS[task]
     except KeyError:
         raise ValueError(f"no tiny model for task {task!r}; known: {', '.join(TINY_MODELS)}") from None
+    import torch
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     # fork_rng keeps the caller's global RNG untouched while the seed alone fixes every initial weight.

@@ -1,0 +1,182 @@
+"""Pilot tests of the app shell: screens by key and palette, status line, offline banner, plain text."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from textual.geometry import Region
+from textual.widgets import DataTable, Markdown
+
+from hftui.app import HfTuiApp
+from hftui.hub.settings import HubSettings, read_token_status
+from hftui.ui.screens.analyzer import AnalyzerScreen
+from hftui.ui.screens.cache import CacheScreen
+from hftui.ui.screens.datasets import DatasetsScreen
+from hftui.ui.screens.help import HelpScreen
+from hftui.ui.screens.models import ModelsScreen
+from hftui.ui.screens.repo_card import RepoCardScreen
+from hftui.ui.screens.training import TrainingScreen
+from hftui.ui.widgets.status_line import OfflineBanner, StatusLine
+
+if TYPE_CHECKING:
+    from hftui.hub.local_hub import LocalHub
+
+SCREENS = {
+    "m": ("models", ModelsScreen),
+    "d": ("datasets", DatasetsScreen),
+    "a": ("analyzer", AnalyzerScreen),
+    "t": ("training", TrainingScreen),
+    "c": ("cache", CacheScreen),
+}
+INJECTIONS = ("[bold red]x[/]", "[link=file:///etc/passwd]x[/link]", "\x1b[2J")
+
+
+def make_settings(endpoint: str, cache: Path, *, offline: bool = False) -> HubSettings:
+    return HubSettings(endpoint, cache.parent, cache, offline, read_token_status())
+
+
+def screen_text(app: HfTuiApp) -> tuple[str, list]:
+    """Everything the current screen paints, as text, plus its segments."""
+    lines, segments = [], []
+    for widget in app.screen.query("*"):
+        if not widget.display or widget.size.area == 0:
+            continue
+        for strip in widget.render_lines(Region(0, 0, widget.size.width, widget.size.height)):
+            segments.extend(strip)
+            lines.append(strip.text)
+    return "\n".join(lines), segments
+
+
+async def settle(app: HfTuiApp, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_each_screen_opens_by_key(tmp_path: Path) -> None:
+    app = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for key, (mode, screen_type) in SCREENS.items():
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.current_mode == mode
+            assert isinstance(app.screen, screen_type)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        help_rows = [app.screen.query_one(DataTable).get_row_at(i) for i in range(3)]
+        assert any("Models" in str(cell) for row in help_rows for cell in row)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+@pytest.mark.parametrize("mode", ["datasets", "analyzer", "training", "cache", "models"])
+async def test_each_screen_opens_by_palette(tmp_path: Path, mode: str) -> None:
+    app = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
+    title = app.SCREEN_TITLES[mode][0]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        if mode == "models":
+            await pilot.press("c")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*f"open: {title}")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.current_mode == mode
+
+
+async def test_status_line_masks_the_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "hf_secretsecretsecretWXYZ"
+    monkeypatch.setenv("HF_TOKEN", token)
+    app = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        status = str(app.screen.query_one(StatusLine).render())
+        assert "****WXYZ" in status and "HF_TOKEN" in status
+        text, _ = screen_text(app)
+        assert "secret" not in text
+        assert "OFFLINE" in status
+
+
+async def test_offline_banner_when_local_hub_stops(tmp_path: Path, local_hub: LocalHub) -> None:
+    app = HfTuiApp(make_settings(local_hub.url, tmp_path / "hub"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        banner = app.screen.query_one(OfflineBanner)
+        assert app.reachability is not None and app.reachability.online
+        assert not banner.has_class("-offline")
+        assert "ONLINE" in str(app.screen.query_one(StatusLine).render())
+
+        local_hub.stop()
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        assert app.offline
+        assert banner.has_class("-offline") and banner.display
+        assert "OFFLINE" in str(banner.render())
+        assert "OFFLINE" in str(app.screen.query_one(StatusLine).render())
+        assert os.environ.get("HF_HUB_OFFLINE") == "1"
+
+        local_hub.start()
+        app.settings = make_settings(local_hub.url, tmp_path / "hub")
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        assert not app.offline and not banner.has_class("-offline")
+        assert "HF_HUB_OFFLINE" not in os.environ
+
+
+def write_evil_cache(cache: Path) -> None:
+    """A cache whose repo id, card metadata and body carry markup and terminal escapes."""
+    commit = "0" * 40
+    repo = cache / "models--evil--[bold red]x[" / "snapshots" / commit
+    repo.mkdir(parents=True)
+    (repo.parent.parent / "refs").mkdir()
+    (repo.parent.parent / "refs" / "main").write_text(commit)
+    (repo / "README.md").write_text(
+        "---\n"
+        "license: '[link=file:///etc/passwd]x[/link]'\n"
+        "pipeline_tag: text-classification\n"
+        "library_name: \"\\e[2J\"\n"
+        "tags: ['[bold red]x[/]']\n"
+        "---\n"
+        "Body [bold red]x[/] and \x1b[2J here.\n"
+    )
+
+
+async def test_hub_strings_render_as_plain_text(tmp_path: Path, hftui_home: Path) -> None:
+    cache = tmp_path / "hub"
+    write_evil_cache(cache)
+    evil_dataset = hftui_home / "demo" / "datasets" / "[bold red]x["
+    evil_dataset.mkdir(parents=True)
+    (evil_dataset / "rows\x1b[2J.jsonl").write_text('{"text": "[bold red]x[/]"}\n')
+    (evil_dataset / "README.md").write_text("---\nlicense: '[link=file:///etc/passwd]x[/link]'\n---\n")
+    app = HfTuiApp(make_settings("http://127.0.0.1:9", cache, offline=True))
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(app, pilot)
+        for key in ("m", "a", "c", "d"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            text, segments = screen_text(app)
+            assert "[bold red]x[" in text, key
+            if key in "md":
+                assert "[link=file:///etc/passwd]x[/link]" in text, key
+            assert "\x1b" not in text
+            assert all(segment.style is None or segment.style.link is None for segment in segments)
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert "\\x1b[2J" in screen_text(app)[0]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RepoCardScreen)
+        text, segments = screen_text(app)
+        assert "[bold red]x[/]" in text
+        assert "[link=file:///etc/passwd]x[/link]" in text
+        assert "\x1b" not in text
+        body = app.screen.query_one(Markdown)
+        assert "\\x1b[2J" in body.source
