@@ -25,6 +25,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def _front_matter(readme: Path) -> dict[str, Any]:
+    """The README's YAML front matter, parsed with plain yaml (independently of huggingface_hub)."""
     text = readme.read_text(encoding="utf-8")
     assert text.startswith("---\n")
     return yaml.safe_load(text.split("---\n", 2)[1])

@@ -142,6 +142,7 @@ def _bert_tokenizer(out_dir: Path, extra_specials: tuple[str, ...] = (), **kwarg
 
 
 def _build_text_classification(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
+    """BERT sentiment classifier plus its WordPiece tokenizer."""
     from transformers import BertConfig, BertForSequenceClassification
 
     tokenizer = _bert_tokenizer(out_dir)
@@ -162,6 +163,7 @@ def _build_text_classification(out_dir: Path) -> tuple[PreTrainedModel, list[Any
 
 
 def _build_image_classification(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
+    """ViT classifier on 32x32 images plus its image processor."""
     from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessorPil
 
     config = ViTConfig(
@@ -182,6 +184,7 @@ def _build_image_classification(out_dir: Path) -> tuple[PreTrainedModel, list[An
 
 
 def _build_speech_recognition(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
+    """wav2vec2 CTC model plus a processor (character tokenizer + 16 kHz feature extractor)."""
     from transformers import (
         Wav2Vec2Config,
         Wav2Vec2CTCTokenizer,
@@ -226,6 +229,7 @@ def _build_speech_recognition(out_dir: Path) -> tuple[PreTrainedModel, list[Any]
 
 
 def _build_captioning(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
+    """BLIP captioner plus a BlipProcessor whose tokenizer ids match the decoder's bos/sep/pad."""
     from transformers import (
         BlipConfig,
         BlipForConditionalGeneration,
@@ -325,7 +329,7 @@ def build_tiny_model(task: str, out_dir: Path, *, seed: int = 0) -> Path:
         model.save_pretrained(out_dir)
         for pre in preprocessors:
             pre.save_pretrained(out_dir)
-    # safetensors writes through a private temp file (mode 0600); give the weights the same mode as the
+    # safetensors creates its file as 0600 whatever the umask; give the weights the same mode as the
     # other files so a seeded cache is uniformly readable.
     (out_dir / "model.safetensors").chmod((out_dir / "config.json").stat().st_mode & 0o777)
     n_params = sum(p.numel() for p in model.parameters())
@@ -450,6 +454,7 @@ def _usage_snippet(spec: TinyModelSpec) -> str:
 
 
 def _dir_size(path: Path) -> int:
+    """Total bytes of the files under ``path``."""
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
