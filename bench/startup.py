@@ -48,7 +48,9 @@ def _torch_loaded(pid: int) -> bool:
     return "libtorch" in Path(f"/proc/{pid}/maps").read_text()
 
 
-def measure(command: list[str], marker: bytes, env: dict[str, str], timeout: float = 30.0) -> tuple[float, int, bool]:
+def measure(
+    command: list[str], marker: bytes, env: dict[str, str], timeout: float = 30.0
+) -> tuple[float, int, bool]:
     """Start `command` on a pty, wait for `marker` on screen; return (seconds, rss bytes, torch mapped)."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
@@ -87,8 +89,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hftui-bench-") as scratch:
-        env = dict(os.environ, TERM="xterm-256color", HF_HOME=f"{scratch}/hf", HFTUI_HOME=f"{scratch}/hftui",
-                   COLUMNS="80", LINES="24")
+        env = dict(
+            os.environ,
+            TERM="xterm-256color",
+            HF_HOME=f"{scratch}/hf",
+            HFTUI_HOME=f"{scratch}/hftui",
+            COLUMNS="80",
+            LINES="24",
+        )
         env.pop("NO_COLOR", None)
         app = [sys.executable, "-m", "hftui", "--offline"]
         baseline = [sys.executable, "-c", BASELINE_APP]
@@ -105,8 +113,10 @@ def main() -> int:
         rss = statistics.median(run[1] for run in runs) / 1024**2
         torch = any(run[2] for run in runs)
         medians[name] = (seconds, rss)
-        print(f"{name:9s} first frame {seconds * 1000:7.0f} ms (median of {len(runs)}), "
-              f"RSS {rss:6.1f} MB, torch loaded: {'yes' if torch else 'no'}")
+        print(
+            f"{name:9s} first frame {seconds * 1000:7.0f} ms (median of {len(runs)}), "
+            f"RSS {rss:6.1f} MB, torch loaded: {'yes' if torch else 'no'}"
+        )
     ratio_time = medians["hftui"][0] / medians["baseline"][0]
     ratio_rss = medians["hftui"][1] / medians["baseline"][1]
     print(f"ratio vs bare Textual app: time x{ratio_time:.2f}, RSS x{ratio_rss:.2f}")

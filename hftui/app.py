@@ -83,7 +83,9 @@ class HfTuiApp(App[None]):
     @property
     def offline(self) -> bool:
         """True when the Hub must not be contacted: forced, or the last probe failed."""
-        return self.settings.offline_forced or (self.reachability is not None and not self.reachability.online)
+        return self.settings.offline_forced or (
+            self.reachability is not None and not self.reachability.online
+        )
 
     def on_mount(self) -> None:
         if self.preferences.theme in self.available_themes:
@@ -121,8 +123,12 @@ class HfTuiApp(App[None]):
         self.reachability = event.reachability
         set_offline_mode(self.offline)
         if self.offline and not was_offline:
-            self.notify(f"Working offline: {event.reachability.detail}.", title="Hub unreachable",
-                        severity="warning", markup=False)
+            self.notify(
+                f"Working offline: {event.reachability.detail}.",
+                title="Hub unreachable",
+                severity="warning",
+                markup=False,
+            )
         elif was_offline and not self.offline:
             self.notify("The Hub answers again.", title="Online", markup=False)
 
@@ -146,8 +152,13 @@ class HfTuiApp(App[None]):
             return
         error = event.worker.error
         what = event.worker.description or event.worker.group
-        self.notify(f"{what} failed: {type(error).__name__}: {error}", title="Error", severity="error",
-                    markup=False, timeout=8)
+        self.notify(
+            f"{what} failed: {type(error).__name__}: {error}",
+            title="Error",
+            severity="error",
+            markup=False,
+            timeout=8,
+        )
 
     # Actions.
 
@@ -183,5 +194,7 @@ class HfTuiApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Refresh", "Retry the Hub, rescan the cache", self.action_refresh)
-        yield SystemCommand("Toggle light/dark theme", "Switch and remember the theme", self.action_toggle_theme)
+        yield SystemCommand(
+            "Toggle light/dark theme", "Switch and remember the theme", self.action_toggle_theme
+        )
         yield SystemCommand("Keys", "Show every key binding", self.action_help)

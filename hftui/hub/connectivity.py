@@ -37,7 +37,7 @@ def probe_hub(endpoint: str, timeout: float = PROBE_TIMEOUT_S) -> HubReachabilit
             status = response.status
     except urllib.error.HTTPError as error:
         status = error.code
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return HubReachability(False, endpoint, f"no answer within {timeout:g} s")
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)

@@ -44,7 +44,17 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import yaml
 
-__all__ = ["HostedCommit", "HostedFile", "HostedRepo", "LocalHub", "RecordedRequest", "parse_front_matter"]
+__all__ = [
+    "HostedCommit",
+    "HostedFile",
+    "HostedRepo",
+    "LocalHub",
+    "RecordedRequest",
+    "iso_date",
+    "main",
+    "make_hosted_file",
+    "parse_front_matter",
+]
 
 RepoType = Literal["model", "dataset"]
 GatedValue = Literal[False, "auto", "manual"]
@@ -129,7 +139,7 @@ def _git_blob_sha(content: bytes) -> str:
 
 
 def make_hosted_file(path: str, *, data: bytes | None = None, source: Path | None = None) -> HostedFile:
-    """Hash one file the way the Hub does: git blob sha1, or an LFS pointer plus sha256 for weights/large files."""
+    """Hash a file as the Hub does: git blob sha1, or an LFS pointer plus sha256 for weights and big files."""
     size = len(data) if data is not None else (source.stat().st_size if source is not None else 0)
     if _is_lfs_path(path, size):
         digest = hashlib.sha256()
@@ -150,20 +160,17 @@ def _collect_files(folder: Path | None, files: dict[str, bytes] | None) -> dict[
         folder = Path(folder)
         if not folder.is_dir():
             raise NotADirectoryError(f"not a folder: {folder}")
-        for root, dirs, names in os.walk(folder):
+        for root, dirs, names in os.walk(folder, followlinks=True):
+            rel_root = Path(root).relative_to(folder)
             # git internals and huggingface_hub's local_dir bookkeeping are not repo content
-            dirs[:] = sorted(d for d in dirs if d != ".git")
-            rel_root = Path(root).relative_to(folder).as_posix()
-            if rel_root == ".cache" or rel_root.startswith(".cache/huggingface"):
-                dirs[:] = [d for d in dirs if not (rel_root == ".cache" and d == "huggingface")]
+            dirs[:] = sorted(
+                d for d in dirs if d != ".git" and (rel_root / d).as_posix() != ".cache/huggingface"
+            )
             for name in sorted(names):
                 full = Path(root) / name
-                if not full.is_file():
-                    continue
-                rel = full.relative_to(folder).as_posix()
-                if rel.startswith(".cache/huggingface/"):
-                    continue
-                collected[rel] = make_hosted_file(rel, source=full)
+                if full.is_file():
+                    rel = (rel_root / name).as_posix()
+                    collected[rel] = make_hosted_file(rel, source=full)
     for raw_path, content in (files or {}).items():
         rel = raw_path.strip("/")
         payload = content.encode("utf-8") if isinstance(content, str) else bytes(content)
@@ -173,6 +180,7 @@ def _collect_files(folder: Path | None, files: dict[str, bytes] | None) -> dict[
 
 def parse_front_matter(text: str) -> tuple[dict[str, Any] | None, str]:
     """Split a card into its YAML metadata (None when absent or broken) and its Markdown body."""
+    text = text.removeprefix("\ufeff")
     match = _FRONT_MATTER.search(text)
     if match is None:
         return None, text
@@ -256,6 +264,7 @@ class HostedCommit:
     config: dict[str, Any] | None = None
     tokenizer_config: dict[str, Any] | None = None
     safetensors: dict[str, Any] | None = None
+    data_summary: tuple[list[str], list[str], list[str]] | None = field(default=None, repr=False)
     _tree_ids: dict[str, str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -313,7 +322,8 @@ class HostedRepo:
         self.repo_type: RepoType = repo_type
         self.repo_id = repo_id
         # The Hub's Mongo ObjectId: 24 hex digits, stable for a given repo.
-        self.object_id = hashlib.sha1(f"{repo_type}:{repo_id}".encode(), usedforsecurity=False).hexdigest()[:24]
+        digest = hashlib.sha1(f"{repo_type}:{repo_id}".encode(), usedforsecurity=False).hexdigest()
+        self.object_id = digest[:24]
         self.pipeline_tag: str | None = None
         self.library_name: str | None = None
         self.extra_tags: list[str] = []
@@ -466,13 +476,22 @@ class HostedRepo:
 
     def _dataset_tags(self, commit: HostedCommit, card: dict[str, Any]) -> list[str]:
         tags: list[str] = []
-        for key in ("task_categories", "task_ids", "annotations_creators", "language_creators",
-                    "multilinguality", "source_datasets", "language"):  # fmt: skip
+        for key in (
+            "task_categories",
+            "task_ids",
+            "annotations_creators",
+            "language_creators",
+            "multilinguality",
+            "source_datasets",
+            "language",
+        ):
             tags.extend(f"{key}:{value}" for value in _str_list(card.get(key)))
         tags.extend(f"license:{lic}" for lic in _str_list(card.get("license")))
-        sizes = _str_list(card.get("size_categories")) or _computed_size_category(commit)
+        if commit.data_summary is None:  # reading data files is the costly part: once per commit
+            commit.data_summary = (_computed_size_category(commit), *_dataset_modalities_and_formats(commit))
+        computed_sizes, modalities, formats = commit.data_summary
+        sizes = _str_list(card.get("size_categories")) or computed_sizes
         tags.extend(f"size_categories:{s}" for s in sizes)
-        modalities, formats = _dataset_modalities_and_formats(commit)
         tags.extend(f"modality:{m}" for m in modalities)
         tags.extend(f"format:{f}" for f in formats)
         if formats:
@@ -578,8 +597,15 @@ def _computed_size_category(commit: HostedCommit) -> list[str]:
         counted = True
     if not counted:
         return []
-    bounds = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
-              (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B")]  # fmt: skip
+    bounds = [
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+        (10_000_000, "1M<n<10M"),
+        (100_000_000, "10M<n<100M"),
+        (1_000_000_000, "100M<n<1B"),
+    ]
     for bound, label in bounds:
         if rows < bound:
             return [label]
@@ -634,9 +660,19 @@ def _config_summary(commit: HostedCommit) -> dict[str, Any] | None:
             if key in commit.config:
                 summary[key] = commit.config[key]
     if commit.tokenizer_config is not None:
-        keys = ("bos_token", "eos_token", "pad_token", "unk_token", "sep_token", "cls_token", "mask_token",
-                "chat_template")  # fmt: skip
-        summary["tokenizer_config"] = {k: commit.tokenizer_config[k] for k in keys if k in commit.tokenizer_config}
+        keys = (
+            "bos_token",
+            "eos_token",
+            "pad_token",
+            "unk_token",
+            "sep_token",
+            "cls_token",
+            "mask_token",
+            "chat_template",
+        )
+        summary["tokenizer_config"] = {
+            k: commit.tokenizer_config[k] for k in keys if k in commit.tokenizer_config
+        }
     return summary
 
 
@@ -771,8 +807,9 @@ def _json_reply(payload: Any, status: int = 200, headers: Iterable[tuple[str, st
     return _Reply(status, [("Content-Type", "application/json; charset=utf-8"), *headers], body)
 
 
-def _error_reply(status: int, message: str, code: str | None = None,
-                 headers: Iterable[tuple[str, str]] = ()) -> _Reply:  # fmt: skip
+def _error_reply(
+    status: int, message: str, code: str | None = None, headers: Iterable[tuple[str, str]] = ()
+) -> _Reply:
     extra = [("X-Error-Message", message)]
     if code is not None:
         extra.insert(0, ("X-Error-Code", code))
@@ -835,6 +872,8 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, the client's delayed ACK adds ~40 ms each.
+    disable_nagle_algorithm = True
     server_version = "LocalHub/1.0"
     sys_version = ""
     server: _Server
@@ -878,12 +917,16 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             reply = hub._fault_reply(fault, path)
         else:
-            request = _Request(method, split.path, parse_qs(split.query, keep_blank_values=True), headers, body)
+            request = _Request(
+                method, split.path, parse_qs(split.query, keep_blank_values=True), headers, body
+            )
             try:
                 reply = hub._route_cdn(request) if self.server.role == "cdn" else hub._route(request)
             except Exception:
                 hub.errors.append(traceback.format_exc())
-                reply = _error_reply(500, "Internal Error - We're working hard to fix this as soon as possible!")
+                reply = _error_reply(
+                    500, "Internal Error - We're working hard to fix this as soon as possible!"
+                )
         cut = hub._take_cut(method, path) if reply.file is not None else None
         self._send(reply, method, cut)
 
@@ -904,7 +947,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
 
-    def _send_file(self, reply: _Reply, headers: list[tuple[str, str]], method: str, cut: _Cut | None) -> None:
+    def _send_file(
+        self, reply: _Reply, headers: list[tuple[str, str]], method: str, cut: _Cut | None
+    ) -> None:
         hosted = reply.file
         assert hosted is not None
         size = hosted.size
@@ -970,3 +1015,1154 @@ def _parse_range(value: str, size: int) -> tuple[int, int] | Literal["unsatisfia
     if end < start:
         return None
     return start, end
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The hub
+# ----------------------------------------------------------------------------------------------------------
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
+_NOT_FOUND_PAGE = "Sorry, we can't find the page you are looking for."
+_REPO_NOT_FOUND = "Repository not found"
+_PATH_KEYWORDS = frozenset(
+    {
+        "auth-check",
+        "resolve",
+        "tree",
+        "blob",
+        "raw",
+        "revision",
+        "commits",
+        "commit",
+        "paths-info",
+        "refs",
+        "discussions",
+        "settings",
+    }
+)
+_MODEL_INFO_KEYS = (
+    "_id",
+    "id",
+    "private",
+    "pipeline_tag",
+    "library_name",
+    "tags",
+    "downloads",
+    "likes",
+    "modelId",
+    "author",
+    "sha",
+    "lastModified",
+    "gated",
+    "disabled",
+    "widgetData",
+    "model-index",
+    "config",
+    "cardData",
+    "transformersInfo",
+    "siblings",
+    "spaces",
+    "createdAt",
+    "safetensors",
+    "usedStorage",
+    "trendingScore",
+)
+_DATASET_INFO_KEYS = (
+    "_id",
+    "id",
+    "author",
+    "sha",
+    "lastModified",
+    "private",
+    "gated",
+    "disabled",
+    "tags",
+    "description",
+    "downloads",
+    "likes",
+    "paperswithcode_id",
+    "cardData",
+    "siblings",
+    "createdAt",
+    "usedStorage",
+    "trendingScore",
+)
+_MODEL_LIST_KEYS = (
+    "_id",
+    "id",
+    "likes",
+    "trendingScore",
+    "private",
+    "downloads",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+    "modelId",
+    "author",
+    "sha",
+    "lastModified",
+    "gated",
+    "disabled",
+)
+_DATASET_LIST_KEYS = (
+    "_id",
+    "id",
+    "author",
+    "sha",
+    "lastModified",
+    "private",
+    "gated",
+    "disabled",
+    "likes",
+    "trendingScore",
+    "downloads",
+    "tags",
+    "createdAt",
+    "description",
+)
+# Keys the Hub sends as an explicit null rather than leaving out.
+_KEEP_NULL = frozenset({"model-index"})
+_SORT_KEYS = {
+    "downloads": "downloads",
+    "likes": "likes",
+    "likes30d": "likes",
+    "trendingScore": "trendingScore",
+    "trending_score": "trendingScore",
+    "lastModified": "lastModified",
+    "last_modified": "lastModified",
+    "createdAt": "createdAt",
+    "created_at": "createdAt",
+    "id": "id",
+    "modelId": "id",
+    "usedStorage": "usedStorage",
+    "mainSize": "usedStorage",
+}
+_DEFAULT_FAULT_MESSAGES = {
+    400: "Bad request",
+    401: _INVALID_TOKEN,
+    403: "Forbidden",
+    404: _REPO_NOT_FOUND,
+    408: "Request Timeout",
+    429: "You have exceeded our hourly quotas for action 'api'. We invite you to retry later.",
+    500: "Internal Error - We're working hard to fix this as soon as possible!",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+def _normalize_gated(gated: bool | str | None) -> GatedValue:
+    if gated is None or gated is False:
+        return False
+    if gated is True:
+        return "auto"
+    if gated in ("auto", "manual"):
+        return gated  # type: ignore[return-value]
+    raise ValueError(f"gated must be False, True, 'auto' or 'manual', not {gated!r}")
+
+
+class LocalHub:
+    """A Hub-compatible HTTP server on 127.0.0.1 that serves repos to the real huggingface_hub client.
+
+    `page_size` caps every paginated listing (models, datasets, tree, commits); tests set it small to
+    exercise `Link: rel="next"` paging. With `lfs_redirect` (the default), LFS files are served the way the
+    Hub does it: a 302 to a second "CDN" origin, with the file's metadata on the redirect response.
+
+    Every request is logged: `requests` holds `(method, decoded path)` pairs (CDN paths start with
+    `/cdn-lfs/`), `request_log` the same with query, headers and which server answered. Handler crashes
+    are answered with a 500 and their tracebacks kept in `errors`.
+    """
+
+    def __init__(
+        self, *, page_size: int = 1000, lfs_redirect: bool = True, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        self.page_size = page_size
+        self.lfs_redirect = lfs_redirect
+        self.host = host
+        self.port = port
+        self.requests: list[tuple[str, str]] = []
+        self.request_log: list[RecordedRequest] = []
+        self.errors: list[str] = []  # tracebacks of handler crashes, answered as HTTP 500
+        self._lock = threading.RLock()
+        self._repos: dict[tuple[RepoType, str], HostedRepo] = {}
+        self._blobs: dict[str, HostedFile] = {}
+        self._tokens: dict[str, _Token] = {}
+        self._faults: list[_Fault] = []
+        self._delays: list[_Delay] = []
+        self._cuts: list[_Cut] = []
+        self._secret = secrets.token_bytes(16)
+        self._servers: list[_Server] = []
+        self._threads: list[threading.Thread] = []
+        self._url: str | None = None
+        self._cdn_url: str | None = None
+        self._stopping = threading.Event()
+
+    # -- repos and tokens ----------------------------------------------------------------------------------
+
+    def add_model(
+        self,
+        repo_id: str,
+        folder: Path | None = None,
+        *,
+        files: dict[str, bytes] | None = None,
+        pipeline_tag: str | None = None,
+        library_name: str | None = None,
+        tags: list[str] | None = None,
+        downloads: int = 0,
+        likes: int = 0,
+        trending_score: int = 0,
+        gated: bool | str = False,
+        private: bool = False,
+        created_at: datetime | None = None,
+        last_modified: datetime | None = None,
+        card_data: dict[str, Any] | None = None,
+        commit_message: str | None = None,
+    ) -> HostedRepo:
+        """Host a model; adding an existing id commits the new files on top and replaces its metadata."""
+        return self._add(
+            "model",
+            repo_id,
+            folder,
+            files,
+            pipeline_tag=pipeline_tag,
+            library_name=library_name,
+            tags=tags,
+            downloads=downloads,
+            likes=likes,
+            trending_score=trending_score,
+            gated=gated,
+            private=private,
+            created_at=created_at,
+            last_modified=last_modified,
+            card_data=card_data,
+            commit_message=commit_message,
+        )
+
+    def add_dataset(
+        self,
+        repo_id: str,
+        folder: Path | None = None,
+        *,
+        files: dict[str, bytes] | None = None,
+        tags: list[str] | None = None,
+        downloads: int = 0,
+        likes: int = 0,
+        trending_score: int = 0,
+        gated: bool | str = False,
+        private: bool = False,
+        created_at: datetime | None = None,
+        last_modified: datetime | None = None,
+        card_data: dict[str, Any] | None = None,
+        commit_message: str | None = None,
+    ) -> HostedRepo:
+        """Host a dataset (files are served under /datasets/{id}/resolve/...); same semantics as add_model."""
+        return self._add(
+            "dataset",
+            repo_id,
+            folder,
+            files,
+            pipeline_tag=None,
+            library_name=None,
+            tags=tags,
+            downloads=downloads,
+            likes=likes,
+            trending_score=trending_score,
+            gated=gated,
+            private=private,
+            created_at=created_at,
+            last_modified=last_modified,
+            card_data=card_data,
+            commit_message=commit_message,
+        )
+
+    def _add(
+        self,
+        repo_type: RepoType,
+        repo_id: str,
+        folder: Path | None,
+        files: dict[str, bytes] | None,
+        *,
+        pipeline_tag: str | None,
+        library_name: str | None,
+        tags: list[str] | None,
+        downloads: int,
+        likes: int,
+        trending_score: int,
+        gated: bool | str,
+        private: bool,
+        created_at: datetime | None,
+        last_modified: datetime | None,
+        card_data: dict[str, Any] | None,
+        commit_message: str | None,
+    ) -> HostedRepo:
+        if not _REPO_ID.match(repo_id):
+            raise ValueError(f"invalid repo id {repo_id!r}: expected 'name' or 'namespace/name'")
+        hosted_files = _collect_files(folder, files)
+        with self._lock:
+            repo = self._repos.get((repo_type, repo_id))
+            if repo is None:
+                # Distinct, deterministic default dates keep date sorting meaningful in tests.
+                created = _as_utc(created_at) if created_at else _BASE_DATE + timedelta(days=len(self._repos))
+                repo = HostedRepo(repo_type, repo_id, created_at=created)
+                repo.commits.append(self._new_commit(repo, {}, "initial commit", "", "system", created))
+                default_date = created + timedelta(hours=1)
+            else:
+                if created_at is not None:
+                    repo.created_at = _as_utc(created_at)
+                default_date = repo.last_modified + timedelta(days=1)
+            when = _as_utc(last_modified) if last_modified else default_date
+            title = commit_message or "Upload folder using huggingface_hub"
+            repo.commits.append(self._new_commit(repo, hosted_files, title, "", self._default_user(), when))
+            repo.pipeline_tag = pipeline_tag
+            repo.library_name = library_name
+            repo.extra_tags = list(tags or [])
+            repo.downloads = downloads
+            repo.likes = likes
+            repo.trending_score = trending_score
+            repo.gated = _normalize_gated(gated)
+            repo.private = private
+            repo.card_data_override = card_data
+            for hosted in hosted_files.values():
+                if hosted.lfs_sha256 is not None:
+                    self._blobs[hosted.lfs_sha256] = hosted
+            self._repos[(repo_type, repo_id)] = repo
+        return repo
+
+    def _default_user(self) -> str:
+        return next(iter(self._tokens.values())).user if self._tokens else "tester"
+
+    @staticmethod
+    def _new_commit(
+        repo: HostedRepo, files: dict[str, HostedFile], title: str, message: str, author: str, when: datetime
+    ) -> HostedCommit:
+        parent = repo.commits[-1].sha if repo.commits else None
+        lines = [f"repo {repo.repo_type}/{repo.repo_id}", f"parent {parent}", f"date {iso_date(when)}", title]
+        lines.extend(f"{hosted.blob_id} {path}" for path, hosted in sorted(files.items()))
+        sha = hashlib.sha1("\n".join(lines).encode(), usedforsecurity=False).hexdigest()
+        return HostedCommit(sha, title, message, author, when, files, parent)
+
+    def add_token(
+        self,
+        token: str,
+        *,
+        user: str = "tester",
+        orgs: Sequence[str] = (),
+        role: str = "write",
+        fullname: str | None = None,
+        email: str | None = None,
+    ) -> None:
+        """Register a token: requests carrying it are authenticated as `user` (member of `orgs`)."""
+        with self._lock:
+            self._tokens[token] = _Token(
+                token, user, tuple(orgs), role, fullname or user.title(), email or f"{user}@example.com"
+            )
+
+    def repo(self, repo_id: str, repo_type: RepoType = "model") -> HostedRepo | None:
+        """The hosted repo with this id, if any."""
+        with self._lock:
+            return self._repos.get((repo_type, repo_id))
+
+    @property
+    def repos(self) -> list[HostedRepo]:
+        """All hosted repos, in the order they were first added."""
+        with self._lock:
+            return list(self._repos.values())
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    def start(self) -> str:
+        """Start serving in background threads; returns the endpoint URL ("http://127.0.0.1:PORT")."""
+        if self._servers:
+            raise RuntimeError("LocalHub is already running")
+        self._stopping.clear()
+        hub_server = _Server((self.host, self.port), self, role="hub")
+        cdn_server = _Server((self.host, 0), self, role="cdn")
+        self._servers = [hub_server, cdn_server]
+        for server in self._servers:
+            # A short poll interval keeps stop() fast; serve_forever only polls for shutdown requests.
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.02},
+                name=f"local-hub-{server.role}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+        self._url = f"http://{self.host}:{hub_server.server_address[1]}"
+        self._cdn_url = f"http://{self.host}:{cdn_server.server_address[1]}"
+        return self._url
+
+    def stop(self) -> None:
+        """Stop serving and close every socket: afterwards connections to the URL are refused."""
+        self._stopping.set()  # wakes delayed handlers
+        servers, self._servers = self._servers, []
+        # shutdown() blocks until the serve loop polls again; both servers are waited for at once.
+        waiters = [threading.Thread(target=server.shutdown) for server in servers]
+        for waiter in waiters:
+            waiter.start()
+        for waiter in waiters:
+            waiter.join()
+        for server in servers:
+            server.server_close()
+            server.close_connections()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL to pass as `endpoint=` / HF_ENDPOINT."""
+        if self._url is None:
+            raise RuntimeError("LocalHub is not started")
+        return self._url
+
+    @property
+    def cdn_url(self) -> str:
+        """Origin of the fake CDN that LFS files redirect to."""
+        if self._cdn_url is None:
+            raise RuntimeError("LocalHub is not started")
+        return self._cdn_url
+
+    @property
+    def running(self) -> bool:
+        """Whether the servers are up."""
+        return bool(self._servers)
+
+    def __enter__(self) -> LocalHub:
+        if not self._servers:
+            self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- faults --------------------------------------------------------------------------------------------
+
+    def fail(
+        self,
+        path_pattern: str,
+        status: int,
+        *,
+        times: int | None = None,
+        retry_after: int | None = None,
+        error_code: str | None = None,
+        message: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Answer the next `times` requests whose path matches the regex (None: until cleared) with `status`.
+
+        The reply carries a JSON `{"error": ...}` body plus `X-Error-Message` (and `X-Error-Code`: by default
+        `EntryNotFound` for a 404 on /resolve/, `RepoNotFound` for other 404s), and for `retry_after` the
+        `Retry-After` header (with the Hub's `RateLimit` headers on a 429).
+        """
+        with self._lock:
+            self._faults.append(
+                _Fault(
+                    re.compile(path_pattern),
+                    status,
+                    times,
+                    retry_after,
+                    error_code,
+                    message,
+                    method.upper() if method else None,
+                )
+            )
+
+    def delay(
+        self, path_pattern: str, seconds: float, *, times: int | None = None, method: str | None = None
+    ) -> None:
+        """Hold matching requests for `seconds` before answering (to trigger client timeouts)."""
+        with self._lock:
+            self._delays.append(
+                _Delay(re.compile(path_pattern), seconds, times, method.upper() if method else None)
+            )
+
+    def cut(self, path_pattern: str, after_bytes: int, *, times: int | None = 1) -> None:
+        """Drop the connection after `after_bytes` of a matching file body, as a flaky network would."""
+        with self._lock:
+            self._cuts.append(_Cut(re.compile(path_pattern), after_bytes, times))
+
+    def clear_faults(self) -> None:
+        """Remove every fail/delay/cut rule."""
+        with self._lock:
+            self._faults.clear()
+            self._delays.clear()
+            self._cuts.clear()
+
+    def _take_fault(self, method: str, path: str) -> _Fault | None:
+        with self._lock:
+            return _take(self._faults, method, path)
+
+    def _take_cut(self, method: str, path: str) -> _Cut | None:
+        with self._lock:
+            return _take(self._cuts, method, path)
+
+    def _wait_delay(self, method: str, path: str) -> bool:
+        """Apply a matching delay; False when the hub stopped meanwhile."""
+        with self._lock:
+            rule: _Delay | None = _take(self._delays, method, path)
+        if rule is None:
+            return True
+        return not self._stopping.wait(rule.seconds)
+
+    def _fault_reply(self, fault: _Fault, path: str) -> _Reply:
+        status = fault.status
+        code = fault.error_code
+        if code is None and status == 404:
+            code = "EntryNotFound" if "/resolve/" in path else "RepoNotFound"
+        message = fault.message
+        if message is None:
+            if code == "EntryNotFound":
+                message = "Entry not found"
+            else:
+                message = _DEFAULT_FAULT_MESSAGES.get(status) or HTTPStatus(status).phrase
+        headers: list[tuple[str, str]] = []
+        if fault.retry_after is not None:
+            headers.append(("Retry-After", str(fault.retry_after)))
+            if status == 429:
+                headers.append(("RateLimit", f'"api";r=0;t={fault.retry_after}'))
+                headers.append(("RateLimit-Policy", '"fixed window";"api";q=1000;w=300'))
+        return _error_reply(status, message, code, headers)
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.request_log.append(request)
+            self.requests.append((request.method, request.path))
+
+    # -- routing -------------------------------------------------------------------------------------------
+
+    def _authenticate(self, request: _Request) -> tuple[_Token | None, _Reply | None]:
+        value = request.headers.get("authorization")
+        if not value:
+            return None, None
+        scheme, _, token = value.partition(" ")
+        with self._lock:
+            entry = self._tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if entry is None:
+            return None, _error_reply(401, _INVALID_TOKEN)
+        return entry, None
+
+    def _route(self, request: _Request) -> _Reply:
+        user, error = self._authenticate(request)
+        if error is not None:
+            return error
+        segments = request.segments
+        if not segments:
+            return _Reply(200, [("Content-Type", "text/plain; charset=utf-8")], b"LocalHub\n")
+        if segments[0] == "api":
+            return self._route_api(request, segments[1:], user)
+        if segments[0] == "datasets":
+            return self._route_resolve(request, "dataset", segments[1:], user)
+        if segments[0] == "spaces":
+            return _error_reply(404, _REPO_NOT_FOUND, "RepoNotFound")
+        return self._route_resolve(request, "model", segments, user)
+
+    def _split_repo_id(self, repo_type: RepoType, segments: list[str]) -> tuple[str, list[str]]:
+        """Split `segments` into a repo id (one or two segments) and what follows it."""
+        with self._lock:
+            if len(segments) >= 2 and (repo_type, f"{segments[0]}/{segments[1]}") in self._repos:
+                return f"{segments[0]}/{segments[1]}", segments[2:]
+            if segments and (repo_type, segments[0]) in self._repos:
+                return segments[0], segments[1:]
+        # Unknown repo: guess its shape so the error names the right id.
+        if len(segments) >= 2 and segments[1] not in _PATH_KEYWORDS:
+            return f"{segments[0]}/{segments[1]}", segments[2:]
+        return (segments[0] if segments else ""), segments[1:]
+
+    def _allowed(self, repo: HostedRepo, user: _Token | None) -> bool:
+        return user is not None and (repo.authorized_users is None or user.user in repo.authorized_users)
+
+    def _check_access(
+        self, repo: HostedRepo | None, repo_id: str, user: _Token | None, *, files: bool
+    ) -> _Reply | None:
+        if repo is None:
+            return _error_reply(404, _REPO_NOT_FOUND, "RepoNotFound")
+        if repo.private and not self._allowed(repo, user):
+            # The Hub hides private repos: anonymous callers get 401, authenticated outsiders 404.
+            return _error_reply(401 if user is None else 404, _REPO_NOT_FOUND, "RepoNotFound")
+        if repo.disabled:
+            return _error_reply(403, "Access to this resource is disabled.")
+        if files and repo.gated and not self._allowed(repo, user):
+            kind = "model" if repo.repo_type == "model" else "dataset"
+            if user is None:
+                message = (
+                    f"Access to {kind} {repo_id} is restricted. You must have access to it and be "
+                    "authenticated to access it. Please log in."
+                )
+                return _error_reply(401, message, "GatedRepo")
+            prefix = "" if repo.repo_type == "model" else "datasets/"
+            message = (
+                f"Access to {kind} {repo_id} is restricted and you are not in the authorized list. "
+                f"Visit {self._url}/{prefix}{repo_id} to ask for access."
+            )
+            return _error_reply(403, message, "GatedRepo")
+        return None
+
+    def _route_api(self, request: _Request, segments: list[str], user: _Token | None) -> _Reply:
+        if segments == ["whoami-v2"]:
+            return self._whoami(user)
+        if not segments:
+            return _error_reply(404, _NOT_FOUND_PAGE)
+        kind = segments[0]
+        if kind == "spaces":
+            return (
+                _json_reply([]) if len(segments) == 1 else _error_reply(404, _REPO_NOT_FOUND, "RepoNotFound")
+            )
+        repo_type: RepoType
+        if kind == "models":
+            repo_type = "model"
+        elif kind == "datasets":
+            repo_type = "dataset"
+        else:
+            return _error_reply(404, _NOT_FOUND_PAGE)
+        if len(segments) == 1:
+            return self._list(request, repo_type, user)
+        repo_id, rest = self._split_repo_id(repo_type, segments[1:])
+        repo = self.repo(repo_id, repo_type)
+        denied = self._check_access(repo, repo_id, user, files=False)
+        if denied is not None:
+            return denied
+        assert repo is not None
+        action = rest[0] if rest else None
+        if action is None:
+            return self._info(request, repo, repo.head)
+        if action == "refs":
+            return self._refs(request, repo)
+        if action == "auth-check":
+            denied = self._check_access(repo, repo_id, user, files=True)
+            if denied is None and rest[1:] == ["write"] and (user is None or user.role == "read"):
+                denied = _error_reply(403, "You don't have write access to this repository.")
+            return denied or _json_reply({})
+        if action not in ("revision", "tree", "commits", "paths-info") or len(rest) < 2:
+            return _error_reply(404, _NOT_FOUND_PAGE)
+        revision = "/".join(rest[1:]) if action == "revision" else rest[1]
+        commit = repo.commit_for(revision)
+        if commit is None:
+            return _error_reply(404, f"Invalid rev id: {revision}", "RevisionNotFound")
+        if action == "revision":
+            return self._info(request, repo, commit)
+        if action == "tree":
+            return self._tree(request, repo, commit, "/".join(rest[2:]))
+        if action == "commits":
+            return self._commits(request, repo, commit)
+        if request.method != "POST":
+            return _error_reply(405, "Method Not Allowed")
+        return self._paths_info(request, repo, commit)
+
+    # -- JSON documents ------------------------------------------------------------------------------------
+
+    def _fields(self, repo: HostedRepo, commit: HostedCommit, *, blobs: bool) -> dict[str, Any]:
+        """Every property the hub can report for `repo` at `commit`; callers pick and order them."""
+        card = repo.card_data_at(commit)
+        fields: dict[str, Any] = {
+            "_id": repo.object_id,
+            "id": repo.repo_id,
+            "author": repo.author,
+            "sha": commit.sha,
+            "lastModified": iso_date(commit.date),
+            "createdAt": iso_date(repo.created_at),
+            "private": repo.private,
+            "gated": repo.gated,
+            "disabled": repo.disabled,
+            "downloads": repo.downloads,
+            "downloadsAllTime": repo.downloads,
+            "likes": repo.likes,
+            "trendingScore": repo.trending_score,
+            "tags": repo.tags_at(commit),
+            "siblings": [_sibling(hosted, blobs) for hosted in commit.files.values()],
+            "usedStorage": repo.used_storage,
+            "cardData": card,
+            "xetEnabled": False,
+        }
+        if repo.repo_type == "model":
+            pipeline = repo.pipeline_tag_at(commit)
+            library = repo.library_name_at(commit)
+            fields.update(
+                {
+                    "modelId": repo.repo_id,
+                    "pipeline_tag": pipeline,
+                    "library_name": library,
+                    "model-index": card.get("model-index") if card else None,
+                    "widgetData": card.get("widget") if card else None,
+                    "config": _config_summary(commit),
+                    "transformersInfo": _transformers_info(commit, pipeline)
+                    if library == "transformers"
+                    else None,
+                    "spaces": [],
+                    "safetensors": commit.safetensors,
+                }
+            )
+        else:
+            fields.update(
+                {
+                    "description": _card_description(commit.card_body),
+                    "paperswithcode_id": card.get("paperswithcode_id") if card else None,
+                    "mainSize": sum(hosted.size for hosted in commit.files.values()),
+                }
+            )
+        return fields
+
+    @staticmethod
+    def _select(fields: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+        return {k: fields[k] for k in keys if k in fields and (fields[k] is not None or k in _KEEP_NULL)}
+
+    def _info(self, request: _Request, repo: HostedRepo, commit: HostedCommit) -> _Reply:
+        fields = self._fields(repo, commit, blobs=_truthy(request.query.get("blobs")))
+        expand = request.params("expand", "expand[]")
+        if expand:
+            return _json_reply(self._select(fields, ["_id", "id", *expand]))
+        keys = _MODEL_INFO_KEYS if repo.repo_type == "model" else _DATASET_INFO_KEYS
+        return _json_reply(self._select(fields, keys))
+
+    def _list(self, request: _Request, repo_type: RepoType, user: _Token | None) -> _Reply:
+        with self._lock:
+            candidates = [r for (t, _), r in self._repos.items() if t == repo_type]
+        repos = [r for r in candidates if not r.private or self._allowed(r, user)]
+        for term in request.params("search"):
+            repos = [r for r in repos if term.lower() in r.repo_id.lower()]
+        author = request.param("author")
+        if author:
+            repos = [r for r in repos if (r.author or "").lower() == author.lower()]
+        for value in request.params("filter"):
+            for part in (p.strip() for p in value.split(",")):
+                if part:
+                    repos = [r for r in repos if _matches_filter(r, part)]
+        pipeline = request.param("pipeline_tag")
+        if pipeline:
+            repos = [r for r in repos if r.pipeline_tag_at(r.head) == pipeline]
+        gated = request.param("gated")
+        if gated is not None:
+            wanted = gated.lower() in ("1", "true")
+            repos = [r for r in repos if bool(r.gated) == wanted]
+        sort = request.param("sort")
+        if sort:
+            key = _SORT_KEYS.get(sort)
+            if key is None:
+                return _error_reply(400, f"Invalid sort parameter: {sort}")
+            direction = request.param("direction")
+            descending = direction != "1" if direction else key != "id"
+            repos.sort(key=lambda r: _sort_value(r, key), reverse=descending)
+        try:
+            limit = int(request.param("limit") or 0)
+            offset = _decode_cursor(request.param("cursor"))
+        except ValueError:
+            return _error_reply(400, "Invalid limit or cursor")
+        page = min(limit, self.page_size) if limit > 0 else self.page_size
+        chunk = repos[offset : offset + page]
+        expand = request.params("expand", "expand[]")
+        items = [self._list_item(request, repo, expand) for repo in chunk]
+        headers = []
+        if offset + page < len(repos):
+            headers.append(
+                ("Link", f'<{self._next_url(request, "cursor", _encode_cursor(offset + page))}>; rel="next"')
+            )
+        return _json_reply(items, headers=headers)
+
+    def _list_item(self, request: _Request, repo: HostedRepo, expand: list[str]) -> dict[str, Any]:
+        fields = self._fields(repo, repo.head, blobs=False)
+        if expand:
+            return self._select(fields, ["_id", "id", *expand])
+        full = _truthy(request.query.get("full"))
+        if repo.repo_type == "model":
+            keys = list(_MODEL_LIST_KEYS)
+            if full:
+                keys.append("siblings")
+            if _truthy(request.query.get("cardData")):
+                keys.append("cardData")
+            if _truthy(request.query.get("config")):
+                keys.append("config")
+        else:
+            keys = list(_DATASET_LIST_KEYS)
+            if full or _truthy(request.query.get("cardData")):
+                keys.append("cardData")
+            if full:
+                keys.append("siblings")
+        return self._select(fields, keys)
+
+    def _next_url(self, request: _Request, param: str, value: str) -> str:
+        pairs = [(k, v) for k, values in request.query.items() if k != param for v in values]
+        pairs.append((param, value))
+        return f"{self._url}{request.raw_path}?{urlencode(pairs)}"
+
+    def _tree(self, request: _Request, repo: HostedRepo, commit: HostedCommit, path: str) -> _Reply:
+        path = path.strip("/")
+        directories = commit.directories
+        if path and path not in directories:
+            return _error_reply(
+                404, f"Entry not found: {path}", "EntryNotFound", [("X-Repo-Commit", commit.sha)]
+            )
+        recursive = _truthy(request.query.get("recursive"))
+        expand = _truthy(request.query.get("expand"))
+        prefix = f"{path}/" if path else ""
+        entries: list[tuple[str, bool]] = []
+        for candidate, is_dir in [*((d, True) for d in directories), *((f, False) for f in commit.files)]:
+            if not candidate.startswith(prefix):
+                continue
+            if not recursive and "/" in candidate[len(prefix) :]:
+                continue
+            entries.append((candidate, is_dir))
+        entries.sort()
+        try:
+            offset = _decode_cursor(request.param("cursor"))
+        except ValueError:
+            return _error_reply(400, "Invalid cursor")
+        # The Hub pages expanded listings by 50 since each entry costs a history walk.
+        page = min(self.page_size, 50) if expand else self.page_size
+        chunk = entries[offset : offset + page]
+        items = [self._tree_entry(repo, commit, entry_path, is_dir, expand) for entry_path, is_dir in chunk]
+        headers = []
+        if offset + page < len(entries):
+            headers.append(
+                ("Link", f'<{self._next_url(request, "cursor", _encode_cursor(offset + page))}>; rel="next"')
+            )
+        return _json_reply(items, headers=headers)
+
+    def _tree_entry(
+        self, repo: HostedRepo, commit: HostedCommit, path: str, is_dir: bool, expand: bool
+    ) -> dict[str, Any]:
+        entry: dict[str, Any]
+        if is_dir:
+            entry = {"type": "directory", "oid": commit.tree_id(path), "size": 0, "path": path}
+        else:
+            hosted = commit.files[path]
+            entry = {"type": "file", "oid": hosted.blob_id, "size": hosted.size}
+            if hosted.lfs_sha256 is not None:
+                entry["lfs"] = {
+                    "oid": hosted.lfs_sha256,
+                    "size": hosted.size,
+                    "pointerSize": hosted.pointer_size,
+                }
+            entry["path"] = path
+        if expand:
+            last = repo.last_change(commit, path, folder=is_dir)
+            entry["lastCommit"] = {"id": last.sha, "title": last.title, "date": iso_date(last.date)}
+            if not is_dir:
+                entry["securityFileStatus"] = {
+                    "status": "safe",
+                    "avScan": {"virusFound": False, "virusNames": None},
+                    "pickleImportScan": None,
+                }
+        return entry
+
+    def _commits(self, request: _Request, repo: HostedRepo, commit: HostedCommit) -> _Reply:
+        history = list(reversed(repo.commits[: repo.commits.index(commit) + 1]))
+        try:
+            page_number = int(request.param("p") or 0)
+        except ValueError:
+            return _error_reply(400, "Invalid page")
+        chunk = history[page_number * self.page_size : (page_number + 1) * self.page_size]
+        formatted = "formatted" in request.params("expand", "expand[]")
+        items = []
+        for item in chunk:
+            doc: dict[str, Any] = {
+                "id": item.sha,
+                "title": item.title,
+                "message": item.message,
+                "authors": [{"user": item.author, "avatar": f"/avatars/{item.author}.svg"}],
+                "date": iso_date(item.date),
+            }
+            if formatted:
+                doc["formatted"] = {"title": _html_escape(item.title), "message": _html_escape(item.message)}
+            items.append(doc)
+        headers = []
+        if (page_number + 1) * self.page_size < len(history):
+            headers.append(("Link", f'<{self._next_url(request, "p", str(page_number + 1))}>; rel="next"'))
+        return _json_reply(items, headers=headers)
+
+    def _paths_info(self, request: _Request, repo: HostedRepo, commit: HostedCommit) -> _Reply:
+        paths: list[str]
+        if "json" in request.headers.get("content-type", ""):
+            try:
+                payload = json.loads(request.body or b"{}")
+            except ValueError:
+                return _error_reply(400, "Invalid JSON body")
+            raw_paths = payload.get("paths", [])
+            paths = [raw_paths] if isinstance(raw_paths, str) else [str(p) for p in raw_paths]
+            expand = bool(payload.get("expand"))
+        else:
+            form = parse_qs(request.body.decode("utf-8", errors="replace"), keep_blank_values=True)
+            paths = form.get("paths", [])
+            expand = _truthy(form.get("expand"))
+        directories = commit.directories
+        items = []
+        for raw in paths:
+            path = raw.strip("/")
+            if path in commit.files:
+                items.append(self._tree_entry(repo, commit, path, False, expand))
+            elif path in directories:
+                items.append(self._tree_entry(repo, commit, path, True, expand))
+        return _json_reply(items)
+
+    def _refs(self, request: _Request, repo: HostedRepo) -> _Reply:
+        payload: dict[str, Any] = {
+            "branches": [{"name": "main", "ref": "refs/heads/main", "targetCommit": repo.sha}],
+            "converts": [],
+            "tags": [],
+        }
+        if _truthy(request.query.get("include_prs")):
+            payload["pullRequests"] = []
+        return _json_reply(payload)
+
+    def _whoami(self, user: _Token | None) -> _Reply:
+        if user is None:
+            return _error_reply(401, "Invalid username or password.")
+
+        def object_id(name: str) -> str:
+            return hashlib.sha1(f"user:{name}".encode(), usedforsecurity=False).hexdigest()[:24]
+
+        orgs = [
+            {
+                "type": "org",
+                "id": object_id(org),
+                "name": org,
+                "fullname": org,
+                "email": None,
+                "canPay": False,
+                "periodEnd": None,
+                "avatarUrl": f"/avatars/{org}.svg",
+                "roleInOrg": "admin",
+                "isEnterprise": False,
+            }
+            for org in user.orgs
+        ]
+        return _json_reply(
+            {
+                "type": "user",
+                "id": object_id(user.user),
+                "name": user.user,
+                "fullname": user.fullname,
+                "email": user.email,
+                "emailVerified": True,
+                "canPay": False,
+                "periodEnd": None,
+                "isPro": False,
+                "avatarUrl": f"/avatars/{user.user}.svg",
+                "orgs": orgs,
+                "auth": {
+                    "type": "access_token",
+                    "accessToken": {
+                        "displayName": f"{user.user}-token",
+                        "role": user.role,
+                        "createdAt": iso_date(_BASE_DATE),
+                    },
+                },
+            }
+        )
+
+    # -- files ---------------------------------------------------------------------------------------------
+
+    def _route_resolve(
+        self, request: _Request, repo_type: RepoType, segments: list[str], user: _Token | None
+    ) -> _Reply:
+        repo_id, rest = self._split_repo_id(repo_type, segments)
+        if len(rest) < 3 or rest[0] != "resolve":
+            return _error_reply(404, _NOT_FOUND_PAGE)  # web pages are not served
+        if request.method not in ("GET", "HEAD"):
+            return _error_reply(405, "Method Not Allowed")
+        repo = self.repo(repo_id, repo_type)
+        denied = self._check_access(repo, repo_id, user, files=True)
+        if denied is not None:
+            return denied
+        assert repo is not None
+        revision, path = rest[1], "/".join(rest[2:])
+        commit = repo.commit_for(revision)
+        if commit is None:
+            return _error_reply(404, f"Invalid rev id: {revision}", "RevisionNotFound")
+        hosted = commit.files.get(path)
+        # The client caches a file's absence per commit, keyed on X-Repo-Commit.
+        common = [("X-Repo-Commit", commit.sha), ("Accept-Ranges", "bytes")]
+        if hosted is None:
+            return _error_reply(404, "Entry not found", "EntryNotFound", common)
+        if hosted.lfs_sha256 is None:
+            headers = [
+                ("Content-Type", _content_type(path)),
+                ("ETag", f'"{hosted.blob_id}"'),
+                ("Content-Disposition", _content_disposition(path)),
+                *common,
+            ]
+            return _Reply(200, headers, file=hosted)
+        linked = [("X-Linked-Etag", f'"{hosted.lfs_sha256}"'), ("X-Linked-Size", str(hosted.size))]
+        if self.lfs_redirect:
+            location = self._cdn_location(repo, hosted)
+            headers = [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Location", location),
+                ("ETag", f'"{hosted.blob_id}"'),
+                *common,
+                *linked,
+            ]
+            return _Reply(302, headers, f"Found. Redirecting to {location}".encode())
+        headers = [
+            ("Content-Type", _content_type(path)),
+            ("ETag", f'"{hosted.lfs_sha256}"'),
+            ("Content-Disposition", _content_disposition(path)),
+            *common,
+            *linked,
+        ]
+        return _Reply(200, headers, file=hosted)
+
+    def _sign(self, oid: str) -> str:
+        return hmac.new(self._secret, oid.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _cdn_location(self, repo: HostedRepo, hosted: HostedFile) -> str:
+        """A "signed" URL on the CDN origin; it names the repo and file so path faults can target it."""
+        assert hosted.lfs_sha256 is not None
+        oid = hosted.lfs_sha256
+        prefix = "models" if repo.repo_type == "model" else "datasets"
+        query = urlencode({"Expires": int(time.time()) + 3600, "Signature": self._sign(oid)})
+        return f"{self.cdn_url}/cdn-lfs/{prefix}/{quote(repo.repo_id)}/{oid}/{quote(hosted.path)}?{query}"
+
+    def _route_cdn(self, request: _Request) -> _Reply:
+        if request.method not in ("GET", "HEAD"):
+            return _Reply(405, [("Content-Type", "text/plain")], b"Method Not Allowed")
+        oid = next((s for s in request.segments if _HEX64.match(s)), None)
+        with self._lock:
+            hosted = self._blobs.get(oid) if oid else None
+        signature = request.param("Signature")
+        if (
+            hosted is None
+            or oid is None
+            or signature is None
+            or not hmac.compare_digest(signature, self._sign(oid))
+        ):
+            body = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code></Error>'
+            return _Reply(403, [("Content-Type", "application/xml")], body)
+        headers = [
+            ("Content-Type", "binary/octet-stream"),
+            ("ETag", f'"{oid}"'),
+            ("Accept-Ranges", "bytes"),
+            ("Content-Disposition", _content_disposition(hosted.path)),
+            ("Cache-Control", "public, max-age=604800, immutable"),
+        ]
+        return _Reply(200, headers, file=hosted)
+
+
+def _sibling(hosted: HostedFile, blobs: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {"rfilename": hosted.path}
+    if blobs:
+        entry["blobId"] = hosted.blob_id
+        entry["size"] = hosted.size
+        if hosted.lfs_sha256 is not None:
+            entry["lfs"] = {
+                "sha256": hosted.lfs_sha256,
+                "size": hosted.size,
+                "pointerSize": hosted.pointer_size,
+            }
+    return entry
+
+
+def _matches_filter(repo: HostedRepo, value: str) -> bool:
+    wanted = value.lower()
+    if wanted in (tag.lower() for tag in repo.tags):
+        return True
+    for attribute in (repo.pipeline_tag_at(repo.head), repo.library_name_at(repo.head)):
+        if attribute is not None and attribute.lower() == wanted:
+            return True
+    return False
+
+
+def _sort_value(repo: HostedRepo, key: str) -> Any:
+    if key == "id":
+        return repo.repo_id.lower()
+    if key == "lastModified":
+        return repo.last_modified
+    if key == "createdAt":
+        return repo.created_at
+    if key == "usedStorage":
+        return repo.used_storage
+    if key == "trendingScore":
+        return repo.trending_score
+    return getattr(repo, key)
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        offset = int(json.loads(raw)["offset"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"invalid cursor {cursor!r}") from error
+    if offset < 0:
+        raise ValueError(f"invalid cursor {cursor!r}")
+    return offset
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Command line: python -m hftui.hub.local_hub --model ID=FOLDER --dataset ID=FOLDER
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _split_spec(parser: argparse.ArgumentParser, spec: str) -> tuple[str, Path]:
+    repo_id, sep, folder = spec.partition("=")
+    if not sep or not repo_id or not folder:
+        parser.error(f"expected ID=FOLDER, got {spec!r}")
+    return repo_id, Path(folder).expanduser()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve folders as Hub repos until interrupted; prints the endpoint URL as the first stdout line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m hftui.hub.local_hub",
+        description="Serve local folders as Hugging Face Hub repos (point HF_ENDPOINT at the printed URL).",
+    )
+    parser.add_argument("--model", action="append", default=[], metavar="ID=FOLDER", help="host a model repo")
+    parser.add_argument(
+        "--dataset", action="append", default=[], metavar="ID=FOLDER", help="host a dataset repo"
+    )
+    parser.add_argument(
+        "--gated", action="append", default=[], metavar="ID", help="mark a hosted repo as gated"
+    )
+    parser.add_argument("--token", action="append", default=[], metavar="TOKEN[=USER]", help="accept a token")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument(
+        "--no-lfs-redirect", action="store_true", help="serve LFS files without the CDN redirect"
+    )
+    args = parser.parse_args(argv)
+
+    hub = LocalHub(
+        page_size=args.page_size, lfs_redirect=not args.no_lfs_redirect, host=args.host, port=args.port
+    )
+    for spec in args.token:
+        token, _, user = spec.partition("=")
+        hub.add_token(token, user=user or "tester")
+    for spec in args.model:
+        repo_id, folder = _split_spec(parser, spec)
+        hub.add_model(repo_id, folder, gated=repo_id in args.gated)
+    for spec in args.dataset:
+        repo_id, folder = _split_spec(parser, spec)
+        hub.add_dataset(repo_id, folder, gated=repo_id in args.gated)
+    url = hub.start()
+    print(url, flush=True)
+    print(
+        f"LocalHub: {len(hub.repos)} repo(s); export HF_ENDPOINT={url}; Ctrl-C stops.",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        hub.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,7 +15,7 @@ from hftui.ui.screens.repo_card import RepoCardScreen
 from hftui.ui.untrusted import plain
 from hftui.ui.widgets.repo_table import RepoTable
 
-COLUMNS = ("Type", "Repo", "Size", "Files", "Revisions", "Refs", "Last used", "Updated")
+COLUMNS = ("Type", ("Repo", 32), "Size", "Files", "Revisions", "Refs", "Last used", "Updated")
 
 
 class CacheScreen(HubScreen):

@@ -11,7 +11,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from hftui.data.local import LocalDataset, find_local_datasets
-from hftui.hub.cache import CacheScan, CachedRepo
+from hftui.hub.cache import CachedRepo, CacheScan
 from hftui.humanize import human_size, relative_time
 from hftui.paths import demo_datasets_dir
 from hftui.ui.screens.base import HubScreen
@@ -19,7 +19,7 @@ from hftui.ui.screens.repo_card import RepoCardScreen
 from hftui.ui.untrusted import plain
 from hftui.ui.widgets.repo_table import RepoTable
 
-COLUMNS = ("Dataset", "Where", "Format", "Licence", "Size", "Updated")
+COLUMNS = (("Dataset", 28), "Format", "Licence", "Size", "Updated", ("Where", 40))
 
 
 @dataclass
@@ -47,7 +47,13 @@ class DatasetsScreen(HubScreen):
         self.watch(self.app, "cache_scan", lambda _scan: self.show_datasets())
         self.find_local()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="local-datasets", description="Find local datasets")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="local-datasets",
+        description="Find local datasets",
+    )
     def find_local(self) -> None:
         """Look for local dataset folders off the event loop."""
         self.post_message(LocalDatasetsFound(find_local_datasets(demo_datasets_dir())))
@@ -67,11 +73,11 @@ class DatasetsScreen(HubScreen):
                 f"hub:{repo.repo_id}",
                 (
                     repo.repo_id,
-                    "HF cache",
                     "-",
                     repo.license or "none",
                     human_size(repo.size_on_disk),
                     relative_time(repo.last_modified),
+                    "HF cache",
                 ),
             )
             for repo in cached
@@ -81,11 +87,11 @@ class DatasetsScreen(HubScreen):
                 f"local:{local.path}",
                 (
                     local.name,
-                    str(local.path),
                     ", ".join(local.formats) or "-",
                     local.license or "none",
                     human_size(local.size_on_disk),
                     relative_time(local.last_modified),
+                    str(local.path),
                 ),
             )
             for local in self.local_datasets

@@ -15,7 +15,7 @@ from hftui.ui.screens.repo_card import RepoCardScreen
 from hftui.ui.untrusted import plain
 from hftui.ui.widgets.repo_table import RepoTable
 
-COLUMNS = ("Model", "Task", "Library", "Licence", "Size", "Revs", "Updated")
+COLUMNS = (("Model", 30), ("Task", 18), "Licence", "Size", "Library", "Revs", "Updated")
 
 
 class ModelsScreen(HubScreen):
@@ -47,9 +47,9 @@ class ModelsScreen(HubScreen):
                     (
                         repo.repo_id,
                         repo.pipeline_tag or "-",
-                        repo.library_name or "-",
                         repo.license or "none",
                         human_size(repo.size_on_disk),
+                        repo.library_name or "-",
                         len(repo.revisions),
                         relative_time(repo.last_modified),
                     ),
@@ -60,9 +60,7 @@ class ModelsScreen(HubScreen):
         heading = f"Models in the local cache: {len(models)} in {scan.cache_dir}"
         self.query_one("#models-heading", Static).update(plain(heading))
         empty.update(
-            ""
-            if models
-            else plain(f"No models in {scan.cache_dir}. Run `hftui demo` for a demo cache.")
+            "" if models else plain(f"No models in {scan.cache_dir}. Run `hftui demo` for a demo cache.")
         )
 
     @on(DataTable.RowSelected, "#models-table")

@@ -21,9 +21,14 @@ class RepoTable(DataTable[object]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
 
-    def show_rows(self, columns: Sequence[str], rows: Sequence[tuple[str, Sequence[object]]]) -> None:
-        """Replace the table's content: `rows` are (row key, cell values) pairs."""
+    def show_rows(
+        self, columns: Sequence[str | tuple[str, int]], rows: Sequence[tuple[str, Sequence[object]]]
+    ) -> None:
+        """Replace the table's content: `rows` are (row key, cell values) pairs; a column given as
+        (label, width) is capped at that width so narrow terminals still see the later columns."""
         self.clear(columns=True)
-        self.add_columns(*columns)
+        for column in columns:
+            label, width = column if isinstance(column, tuple) else (column, None)
+            self.add_column(label, width=width)
         for key, cells in rows:
             self.add_row(*(plain_cell(cell) for cell in cells), key=key)
