@@ -39,3 +39,12 @@ def hftui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "hftui-home"
     monkeypatch.setenv("HFTUI_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def restore_offline_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app switches huggingface_hub in and out of offline mode process-wide; undo that after each test."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", constants.HF_HUB_OFFLINE)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)

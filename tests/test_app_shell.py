@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +49,19 @@ def screen_text(app: HfTuiApp) -> tuple[str, list]:
             segments.extend(strip)
             lines.append(strip.text)
     return "\n".join(lines), segments
+
+
+async def wait_for_text(app: HfTuiApp, pilot, needle: str, timeout: float = 10.0) -> str:
+    """Pause until the screen paints `needle` (workers and their messages may lag under load)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)[0]
+        if needle in text or loop.time() > deadline:
+            return text
+        await pilot.pause(0.05)
 
 
 async def settle(app: HfTuiApp, pilot) -> None:
@@ -161,8 +175,8 @@ async def test_hub_strings_render_as_plain_text(tmp_path: Path, hftui_home: Path
         await settle(app, pilot)
         for key in ("m", "a", "c", "d"):
             await pilot.press(key)
-            await settle(app, pilot)
-            text, segments = screen_text(app)
+            text = await wait_for_text(app, pilot, "[bold red]x[")
+            segments = screen_text(app)[1]
             assert "[bold red]x[" in text, key
             if key in "md":
                 assert "[link=file:///etc/passwd]x[/link]" in text, key
@@ -172,7 +186,7 @@ async def test_hub_strings_render_as_plain_text(tmp_path: Path, hftui_home: Path
         await settle(app, pilot)
         assert "\\x1b[2J" in screen_text(app)[0]
         await pilot.press("enter")
-        await settle(app, pilot)
+        await wait_for_text(app, pilot, "[link=file:///etc/passwd]x[/link]")
         assert isinstance(app.screen, RepoCardScreen)
         text, segments = screen_text(app)
         assert "[bold red]x[/]" in text
