@@ -19,7 +19,7 @@ from hftui.hub.connectivity import HubReachability, probe_hub, set_offline_mode
 from hftui.hub.settings import HubSettings
 from hftui.preferences import Preferences, load_preferences, save_preferences
 from hftui.ui.messages import CacheScanned, DeviceDetected, HubProbed
-from hftui.ui.providers import OpenScreenProvider
+from hftui.ui.providers import KeyActionsProvider, OpenScreenProvider
 from hftui.ui.screens.analyzer import AnalyzerScreen
 from hftui.ui.screens.cache import CacheScreen
 from hftui.ui.screens.datasets import DatasetsScreen
@@ -69,7 +69,7 @@ class HfTuiApp(App[None]):
         Binding("ctrl+t", "toggle_theme", "Theme", show=False, id="app.theme"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
-    COMMANDS = App.COMMANDS | {OpenScreenProvider}
+    COMMANDS = App.COMMANDS | {OpenScreenProvider, KeyActionsProvider}
 
     reachability: reactive[HubReachability | None] = reactive(None)
     device: reactive[ComputeDevice | None] = reactive(None)

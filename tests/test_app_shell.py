@@ -194,3 +194,33 @@ async def test_hub_strings_render_as_plain_text(tmp_path: Path, hftui_home: Path
         assert "\x1b" not in text
         body = app.screen.query_one(Markdown)
         assert "\\x1b[2J" in body.source
+
+
+async def test_palette_runs_bound_actions_and_theme_is_remembered(tmp_path: Path, hftui_home: Path) -> None:
+    app = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        dark = app.current_theme.dark
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"key: Theme")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.current_theme.dark is not dark
+    settings = (hftui_home / "settings.json").read_text()
+    assert app.theme in settings
+    again = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert again.theme == app.theme
+
+
+async def test_keymap_override_from_settings(tmp_path: Path, hftui_home: Path) -> None:
+    hftui_home.mkdir(parents=True)
+    (hftui_home / "settings.json").write_text('{"keymap": {"open.cache": "x"}}')
+    app = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("x")
+        await pilot.pause()
+        assert app.current_mode == "cache"
