@@ -19,10 +19,8 @@ from hftui.ui.widgets.repo_table import RepoTable
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Seed the demo once through the real command line, in its own process."""
-    home = tmp_path_factory.mktemp("demo-home")
+def seed_in_subprocess(home: Path) -> str:
+    """Run `hftui demo --seed-only` as a user would, with no HF_* variables; return its stdout."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("HF_")}
     env["HFTUI_HOME"] = str(home)
     result = subprocess.run(
@@ -33,7 +31,14 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert "seeded in" in result.stdout
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seed the demo once through the real command line, in its own process."""
+    home = tmp_path_factory.mktemp("demo-home")
+    assert "seeded in" in seed_in_subprocess(home)
     return home
 
 
@@ -56,16 +61,7 @@ def test_seeded_cache_is_genuine(demo_home: Path) -> None:
 def test_reseeding_is_a_no_op(demo_home: Path) -> None:
     cache = demo_home / "demo" / "hf-home" / "hub"
     before = sorted((path, path.stat().st_mtime_ns) for path in cache.rglob("*") if path.is_file())
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HF_")}
-    env["HFTUI_HOME"] = str(demo_home)
-    result = subprocess.run(
-        [sys.executable, "-m", "hftui", "demo", "--seed-only"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0 and "already seeded" in result.stdout
+    assert "already seeded" in seed_in_subprocess(demo_home)
     after = sorted((path, path.stat().st_mtime_ns) for path in cache.rglob("*") if path.is_file())
     assert before == after
 
