@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -16,9 +18,10 @@ from textual.worker import Worker, WorkerState
 from hftui.analyze.device import ComputeDevice, detect_device
 from hftui.hub.cache import CacheScan, scan_local_cache
 from hftui.hub.connectivity import HubReachability, probe_hub, set_offline_mode
+from hftui.hub.index import ModelIndex, default_index_path
 from hftui.hub.settings import HubSettings
 from hftui.preferences import Preferences, load_preferences, save_preferences
-from hftui.ui.messages import CacheScanned, DeviceDetected, HubProbed
+from hftui.ui.messages import CacheScanned, DeviceDetected, HubProbed, IndexReady
 from hftui.ui.providers import KeyActionsProvider, OpenScreenProvider
 from hftui.ui.screens.analyzer import AnalyzerScreen
 from hftui.ui.screens.cache import CacheScreen
@@ -26,6 +29,9 @@ from hftui.ui.screens.datasets import DatasetsScreen
 from hftui.ui.screens.help import HelpScreen
 from hftui.ui.screens.models import ModelsScreen
 from hftui.ui.screens.training import TrainingScreen
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
 
 GPU_REFRESH_S = 10.0
 DARK_THEME = "textual-dark"
@@ -74,11 +80,23 @@ class HfTuiApp(App[None]):
     reachability: reactive[HubReachability | None] = reactive(None)
     device: reactive[ComputeDevice | None] = reactive(None)
     cache_scan: reactive[CacheScan | None] = reactive(None)
+    # Bumped each time the index has new content; screens watch it to re-run offline searches.
+    index_generation: reactive[int] = reactive(0)
 
-    def __init__(self, settings: HubSettings, *, preferences: Preferences | None = None) -> None:
+    def __init__(
+        self,
+        settings: HubSettings,
+        *,
+        preferences: Preferences | None = None,
+        index_path: Path | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.preferences = preferences if preferences is not None else load_preferences()
+        self.index_path = index_path or default_index_path()
+        self.model_index: ModelIndex | None = None
+        self._opened_index: ModelIndex | None = None
+        self._index_lock = threading.Lock()
 
     @property
     def offline(self) -> bool:
@@ -113,8 +131,15 @@ class HfTuiApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="cache-scan", description="Scan cache")
     def scan_cache(self) -> None:
-        """Scan the local HF cache."""
-        self.post_message(CacheScanned(scan_local_cache(self.settings.hub_cache)))
+        """Scan the local HF cache, then bring the model index up to date with it."""
+        scan = scan_local_cache(self.settings.hub_cache)
+        self.post_message(CacheScanned(scan))
+        with self._index_lock:  # two overlapping scans must not open the index twice
+            if self._opened_index is None:
+                self._opened_index = ModelIndex(self.index_path)
+            index = self._opened_index
+        index.index_cache(scan)
+        self.post_message(IndexReady(index, index.rebuilt_reason))
 
     @on(HubProbed)
     def record_reachability(self, event: HubProbed) -> None:
@@ -144,6 +169,27 @@ class HfTuiApp(App[None]):
     def record_cache_scan(self, event: CacheScanned) -> None:
         """Keep the newest cache scan; screens watch it."""
         self.cache_scan = event.scan
+
+    @on(IndexReady)
+    def record_index(self, event: IndexReady) -> None:
+        """Keep the index; say once if it had to be rebuilt."""
+        first = self.model_index is None
+        self.model_index = event.index
+        self.index_generation += 1
+        if first and event.rebuilt_reason:
+            self.notify(f"The model index was rebuilt: {event.rebuilt_reason}", severity="warning", markup=False)
+
+    def hub_api(self) -> HfApi | None:
+        """A client for the configured endpoint, or None while offline."""
+        if self.offline:
+            return None
+        from huggingface_hub import HfApi
+
+        return HfApi(endpoint=self.settings.endpoint)
+
+    def on_unmount(self) -> None:
+        if self._opened_index is not None:
+            self._opened_index.close()
 
     @on(Worker.StateChanged)
     def report_worker_failure(self, event: Worker.StateChanged) -> None:

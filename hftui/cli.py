@@ -22,7 +22,29 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="seed a demo Hub cache under hftui's home and open the app offline on it"
     )
     demo.add_argument("--seed-only", action="store_true", help="seed the demo cache, print a summary, exit")
+
+    models = commands.add_parser("models", help="search models on the Hub (or the local index offline)")
+    _add_query_arguments(models)
+    models.add_argument("--limit", type=int, default=30, help="how many results (default 30)")
+    models.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+
+    sync = commands.add_parser("sync", help="copy Hub listings into the local index for offline browsing")
+    sync_what = sync.add_subparsers(dest="what", required=True)
+    sync_models = sync_what.add_parser("models", help="sync model listings")
+    _add_query_arguments(sync_models)
+    sync_models.add_argument("--limit", type=int, default=None, help="stop after N models (default: all)")
     return parser
+
+
+def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--search", default="", help="text to look for in model ids")
+    parser.add_argument(
+        "--filter", action="append", default=[], metavar="KEY=VALUE",
+        help="task=, library=, language=, license=, author=, params=<1B, gated=yes|no, cached=yes (repeatable)",
+    )
+    parser.add_argument("--sort", default="trending", help="trending, likes, downloads, updated or created")
+    # Also accepted after the sub-command; SUPPRESS keeps `hftui --offline models` working too.
+    parser.add_argument("--offline", action="store_true", default=argparse.SUPPRESS, help="use the local index only")
 
 
 def run_app(*, force_offline: bool) -> int:
@@ -58,7 +80,17 @@ def run_demo(*, seed_only: bool) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and of `python -m hftui`."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "demo":
         return run_demo(seed_only=args.seed_only)
+    if args.command in ("models", "sync"):
+        from hftui.commands.models import QueryError, run_models, run_sync_models
+
+        try:
+            if args.command == "models":
+                return run_models(args)
+            return run_sync_models(args)
+        except QueryError as error:
+            parser.error(str(error))
     return run_app(force_offline=args.offline)

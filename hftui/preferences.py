@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from hftui.paths import settings_file
+from hftui.paths import hftui_home, settings_file
 
 
 @dataclass(frozen=True)
@@ -33,15 +33,33 @@ def load_preferences(path: Path | None = None) -> Preferences:
     return Preferences(theme=theme, keymap={str(k): str(v) for k, v in keymap.items()})
 
 
-def save_preferences(preferences: Preferences, path: Path | None = None) -> None:
-    """Write preferences atomically (temporary file, then rename)."""
-    target = path or settings_file()
+def write_json_atomically(target: Path, data: object) -> None:
+    """Write JSON to a temporary file beside `target`, then rename it over `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".settings-", suffix=".json")
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".json")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(asdict(preferences), stream, indent=2)
+            json.dump(data, stream, indent=2)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def save_preferences(preferences: Preferences, path: Path | None = None) -> None:
+    """Write preferences atomically."""
+    write_json_atomically(path or settings_file(), asdict(preferences))
+
+
+def read_screen_state(name: str) -> dict[str, object]:
+    """A screen's remembered state (last filters, presets) from `<hftui home>/state/<name>.json`."""
+    try:
+        data = json.loads((hftui_home() / "state" / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_screen_state(name: str, data: dict[str, object]) -> None:
+    """Remember a screen's state."""
+    write_json_atomically(hftui_home() / "state" / f"{name}.json", data)

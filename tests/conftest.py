@@ -33,9 +33,9 @@ def realworld() -> Path:
     return REALWORLD
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def hftui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private hftui state directory for one test."""
+    """A private hftui state directory (settings, index, seen models) for every test."""
     home = tmp_path / "hftui-home"
     monkeypatch.setenv("HFTUI_HOME", str(home))
     return home

@@ -109,3 +109,109 @@ def scan_local_cache(cache_dir: Path | None = None) -> CacheScan:
     repos.sort(key=lambda repo: (repo.repo_type, repo.repo_id.lower()))
     warnings = tuple(str(warning) for warning in info.warnings)
     return CacheScan(directory, tuple(repos), info.size_on_disk, warnings)
+
+
+@dataclass(frozen=True)
+class DeletionPlan:
+    """What deleting some cached revisions would do, computed by huggingface_hub before anything is removed."""
+
+    cache_dir: Path
+    commit_hashes: tuple[str, ...]
+    freed_bytes: int
+    repos: tuple[str, ...]
+
+
+def plan_deletion(cache_dir: Path, repos: list[tuple[str, str]]) -> DeletionPlan:
+    """Plan to delete every revision of the given (repo_type, repo_id) pairs."""
+    from huggingface_hub import scan_cache_dir
+
+    info = scan_cache_dir(cache_dir)
+    wanted = set(repos)
+    hashes = tuple(
+        revision.commit_hash
+        for repo in info.repos
+        if (repo.repo_type, repo.repo_id) in wanted
+        for revision in repo.revisions
+    )
+    strategy = info.delete_revisions(*hashes)
+    names = tuple(f"{repo_type}:{repo_id}" for repo_type, repo_id in repos)
+    return DeletionPlan(cache_dir, hashes, strategy.expected_freed_size, names)
+
+
+def plan_prune(cache_dir: Path) -> DeletionPlan:
+    """Plan to delete revisions that no ref points at any more, in repos that have a newer referenced one."""
+    from huggingface_hub import scan_cache_dir
+
+    info = scan_cache_dir(cache_dir)
+    hashes, names = [], []
+    for repo in info.repos:
+        if not any(revision.refs for revision in repo.revisions):
+            continue  # nothing newer to keep: a detached-only repo is left for the user to delete
+        stale = [revision.commit_hash for revision in repo.revisions if not revision.refs]
+        if stale:
+            hashes += stale
+            names.append(f"{repo.repo_type}:{repo.repo_id}")
+    strategy = info.delete_revisions(*hashes)
+    return DeletionPlan(cache_dir, tuple(hashes), strategy.expected_freed_size, tuple(names))
+
+
+def execute_deletion(plan: DeletionPlan) -> int:
+    """Carry out a plan (re-planned against the cache as it is now); returns the bytes freed."""
+    from huggingface_hub import scan_cache_dir
+
+    if not plan.commit_hashes:
+        return 0
+    strategy = scan_cache_dir(plan.cache_dir).delete_revisions(*plan.commit_hashes)
+    strategy.execute()
+    return strategy.expected_freed_size
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The result of checking a cached repo's blobs against the hashes they are stored under."""
+
+    repo_id: str
+    checked: int
+    mismatched: tuple[str, ...]
+    skipped: int
+
+    @property
+    def ok(self) -> bool:
+        """True when every checked file matched its hash."""
+        return not self.mismatched
+
+
+def verify_cached_repo(cache_dir: Path, repo_type: str, repo_id: str) -> VerifyReport:
+    """Re-hash every blob of a cached repo offline: a blob's file name is its ETag, the sha256 of an LFS
+    file or the git blob sha1 of a small one, so a changed or truncated file shows up as a mismatch."""
+    import hashlib
+
+    from huggingface_hub import scan_cache_dir
+
+    info = scan_cache_dir(cache_dir)
+    repo = next((r for r in info.repos if r.repo_type == repo_type and r.repo_id == repo_id), None)
+    if repo is None:
+        return VerifyReport(repo_id, 0, (), 0)
+    blobs = {file.blob_path: file.file_name for revision in repo.revisions for file in revision.files}
+    checked, skipped, mismatched = 0, 0, []
+    for blob_path, name in sorted(blobs.items()):
+        expected = blob_path.name
+        sha256 = hashlib.sha256()
+        size = blob_path.stat().st_size
+        sha1 = hashlib.sha1(f"blob {size}\0".encode())
+        with open(blob_path, "rb") as stream:
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                sha256.update(chunk)
+                sha1.update(chunk)
+        if len(expected) == 64:
+            checked += 1
+            matched = sha256.hexdigest() == expected
+        elif len(expected) == 40:
+            checked += 1
+            matched = sha1.hexdigest() == expected
+        else:
+            skipped += 1  # not a hash we know how to check
+            continue
+        if not matched:
+            mismatched.append(name)
+    return VerifyReport(repo_id, checked, tuple(mismatched), skipped)

@@ -9,6 +9,7 @@ from textual.message import Message
 from hftui.analyze.device import ComputeDevice
 from hftui.hub.cache import CacheScan
 from hftui.hub.connectivity import HubReachability
+from hftui.hub.index import ModelIndex
 
 
 @dataclass
@@ -30,3 +31,18 @@ class CacheScanned(Message):
     """A scan of the local HF cache finished."""
 
     scan: CacheScan
+
+
+@dataclass
+class IndexReady(Message):
+    """The local model index is open and holds the cache's models."""
+
+    index: ModelIndex
+    rebuilt_reason: str | None
+
+
+@dataclass
+class OpenModel(Message):
+    """Request: open the model page for a repo id."""
+
+    repo_id: str

@@ -1,0 +1,139 @@
+"""`hftui models` and `hftui sync models`: the Models screen's search, headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from hftui.hub.query import SORTS, ModelQuery, parse_parameter_count
+
+
+class QueryError(ValueError):
+    """A command-line filter that cannot be understood."""
+
+
+def query_from_args(args: argparse.Namespace) -> ModelQuery:
+    """Build a ModelQuery from --search, --filter KEY=VALUE and --sort."""
+    if args.sort not in SORTS:
+        raise QueryError(f"unknown sort {args.sort!r}; choose from {', '.join(SORTS)}")
+    changes: dict[str, object] = {"text": args.search, "sort": args.sort}
+    for item in args.filter:
+        key, _, value = item.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not value:
+            raise QueryError(f"--filter {item!r}: expected KEY=VALUE")
+        if key in ("task", "pipeline_tag"):
+            changes["task"] = value
+        elif key in ("library", "language", "license", "author"):
+            changes[key] = value
+        elif key in ("params", "parameters"):
+            count = parse_parameter_count(value.lstrip("<= "))
+            if count is None:
+                raise QueryError(f"--filter {item!r}: expected a size such as params=<1B or params=350M")
+            changes["max_parameters"] = count
+        elif key == "gated":
+            changes["gated"] = value.lower() in ("yes", "true", "1")
+        elif key == "cached":
+            changes["cached_only"] = value.lower() in ("yes", "true", "1")
+        else:
+            raise QueryError(f"--filter {item!r}: unknown key {key!r}")
+    return ModelQuery().replace(**changes)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """Print search results as a table or JSON lines; falls back to the index when the Hub fails."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from hftui.hub.errors import explain_hub_error
+    from hftui.hub.index import ModelIndex, default_index_path
+    from hftui.hub.models import ModelSearch
+    from hftui.hub.plain_text import printable
+    from hftui.hub.settings import HubSettings
+    from hftui.humanize import human_count, relative_time
+
+    query = query_from_args(args)
+    settings = HubSettings.from_environment(force_offline=args.offline)
+    errors = Console(stderr=True)
+    with ModelIndex(default_index_path()) as index:
+        if index.rebuilt_reason:
+            errors.print(Text(f"note: the local index was rebuilt: {index.rebuilt_reason}"))
+        api = None
+        if not settings.offline_forced:
+            from huggingface_hub import HfApi
+
+            api = HfApi(endpoint=settings.endpoint)
+        search = ModelSearch(query, index=index, api=api, page_size=args.limit)
+        try:
+            page = search.next_page()
+        except Exception as error:
+            problem = explain_hub_error(error, endpoint=settings.endpoint)
+            errors.print(Text(f"Hub search failed ({problem.message}); showing the local index instead."))
+            page = ModelSearch(query, index=index, api=None, page_size=args.limit).next_page()
+    if args.json:
+        for record in page.records:
+            print(json.dumps(asdict(record) | {"card_text": None}, default=str))
+        return 0
+    table = Table(title=f"{len(page.records)} models from the {'Hub' if page.source == 'hub' else 'local index'}")
+    for column in ("Model", "Task", "Library", "Licence", "Downloads", "Likes", "Updated", "Cached"):
+        table.add_column(column)
+    for record in page.records:
+        table.add_row(
+            *(
+                Text(printable(value, single_line=True))
+                for value in (
+                    record.repo_id,
+                    record.pipeline_tag or "-",
+                    record.library_name or "-",
+                    record.license or "none",
+                    human_count(record.downloads),
+                    human_count(record.likes),
+                    relative_time(record.last_modified),
+                    record.cache_state,
+                )
+            )
+        )
+    Console().print(table)
+    return 0
+
+
+def run_sync_models(args: argparse.Namespace) -> int:
+    """Copy Hub listings into the index with a progress bar; exit 1 when the Hub fails."""
+    from huggingface_hub import HfApi
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hftui.hub.errors import explain_hub_error
+    from hftui.hub.index import ModelIndex, default_index_path
+    from hftui.hub.settings import HubSettings
+    from hftui.hub.sync import SyncProgress, sync_models
+
+    query = query_from_args(args)
+    settings = HubSettings.from_environment(force_offline=args.offline)
+    errors = Console(stderr=True)
+    if settings.offline_forced:
+        errors.print("sync needs the Hub, and offline mode is on (--offline or HF_HUB_OFFLINE).")
+        return 1
+    columns = (TextColumn("syncing models"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with ModelIndex(default_index_path()) as index, Progress(*columns, console=errors) as progress:
+        task = progress.add_task("sync", total=args.limit)
+
+        def show(step: SyncProgress) -> None:
+            progress.update(task, completed=step.written)
+
+        try:
+            report = sync_models(
+                query, api=HfApi(endpoint=settings.endpoint), index=index, limit=args.limit, on_progress=show
+            )
+        except Exception as error:
+            progress.stop()
+            problem = explain_hub_error(error, endpoint=settings.endpoint)
+            errors.print(f"sync stopped: {problem.message} Run the same command again to resume.")
+            return 1
+        held = len(index)
+    resumed = f" (resumed after {report.resumed_from})" if report.resumed_from else ""
+    print(f"synced {report.written} models{resumed} in {report.seconds:.1f} s; the index holds {held}", file=sys.stderr)
+    return 0

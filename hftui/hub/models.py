@@ -1,0 +1,329 @@
+"""Finding and reading models: Hub listings written through to the local index, or the index alone offline.
+
+Everything here blocks on the network or disk: the UI calls it from worker threads, the CLI directly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hftui.hub.cache import CachedRevision, scan_local_cache
+from hftui.hub.cards import CardText, parse_card
+from hftui.hub.errors import HubProblem, explain_hub_error
+from hftui.hub.index import ModelIndex, ModelRecord
+from hftui.hub.model_card import ModelCardFacts, card_facts
+from hftui.hub.query import ModelQuery
+from hftui.hub.repo_files import ConfigSummary, RepoFile, describe_files, estimate_parameters, summarize_config
+from hftui.hub.seen import SeenStore
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+PAGE_SIZE = 50
+MAX_CARD_BYTES = 2_000_000  # cards above this are cut: a 10 MB README must not stall the page
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    """One page of search results and where it came from."""
+
+    records: tuple[ModelRecord, ...]
+    source: str  # "hub" or "index"
+    has_more: bool
+    total: int | None = None  # known for index searches
+
+
+class ModelSearch:
+    """A search in progress: pages from the Hub (written through to the index) or from the index offline.
+
+    Not thread-safe; one worker at a time calls `next_page`.
+    """
+
+    def __init__(
+        self, query: ModelQuery, *, index: ModelIndex, api: HfApi | None, page_size: int = PAGE_SIZE
+    ) -> None:
+        self.query = query
+        self.index = index
+        self.api = api
+        self.page_size = page_size
+        self._offset = 0
+        self._hub_pages: Iterator[Any] | None = None
+        self._exhausted = False
+
+    @property
+    def online(self) -> bool:
+        """Whether this search asks the Hub (cached-only searches never do: the cache is local)."""
+        return self.api is not None and not self.query.cached_only
+
+    def next_page(self) -> ModelPage:
+        """Fetch the next page; raises the client's errors when the Hub fails (see explain_hub_error)."""
+        if self._exhausted:
+            return ModelPage((), "hub" if self.online else "index", False)
+        if not self.online:
+            records = self.index.search(self.query, limit=self.page_size, offset=self._offset)
+            self._offset += len(records)
+            total = self.index.count(self.query)
+            self._exhausted = self._offset >= total
+            return ModelPage(tuple(records), "index", not self._exhausted, total)
+        assert self.api is not None
+        if self._hub_pages is None:
+            self._hub_pages = iter(
+                self.api.list_models(**self.query.to_hub_kwargs(), full=True, cardData=True)
+            )
+        infos = list(islice(self._hub_pages, self.page_size))
+        self._exhausted = len(infos) < self.page_size
+        self.index.upsert_model_infos(infos)
+        # Read back through the index so cache state and parameter counts known locally are merged in.
+        records = []
+        for info in infos:
+            record = self.index.get(info.id)
+            if record is not None:
+                records.append(record)
+        return ModelPage(tuple(records), "hub", not self._exhausted)
+
+
+@dataclass(frozen=True)
+class CommitEntry:
+    """One commit in a repo's history."""
+
+    commit_id: str
+    title: str
+    authors: tuple[str, ...]
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ModelDetails:
+    """Everything the model page shows, gathered online or from what was seen and cached before."""
+
+    repo_id: str
+    source: str  # "hub", "seen" (saved from an earlier visit), "cache" or "index"
+    record: ModelRecord | None
+    card: CardText
+    facts: ModelCardFacts
+    files: tuple[RepoFile, ...]
+    config: ConfigSummary | None
+    parameters: int | None
+    parameters_source: str
+    gated: str | None
+    sha: str | None
+    last_modified: str | None
+    commits: tuple[CommitEntry, ...]
+    cached_revisions: tuple[CachedRevision, ...]
+    snapshot_path: Path | None
+    problems: tuple[HubProblem | str, ...] = field(default_factory=tuple)
+
+    @property
+    def pipeline_tag(self) -> str | None:
+        """The task, from the card, else from the index."""
+        return self.facts.pipeline_tag or (self.record.pipeline_tag if self.record else None)
+
+    @property
+    def library_name(self) -> str | None:
+        """The library, from the card, else from the index."""
+        return self.facts.library_name or (self.record.library_name if self.record else None)
+
+
+def _decode(raw: bytes) -> tuple[str, str | None]:
+    note = None
+    if len(raw) > MAX_CARD_BYTES:
+        raw = raw[:MAX_CARD_BYTES]
+        note = f"The card is larger than {MAX_CARD_BYTES // 1_000_000} MB; only its beginning is shown."
+    try:
+        return raw.decode("utf-8"), note
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", errors="replace")
+        bad = "The card is not valid UTF-8; undecodable bytes are shown as \ufffd."
+        return text, f"{note} {bad}" if note else bad
+
+
+def card_from_bytes(raw: bytes | None) -> CardText:
+    """Parse card bytes (None: no card), noting truncation or bad encoding in `problem`."""
+    if raw is None:
+        return CardText({}, "", "This repository has no model card (README.md).")
+    text, note = _decode(raw)
+    card = parse_card(text.replace("\r\n", "\n"))
+    if note:
+        return CardText(card.metadata, card.body, f"{note} {card.problem or ''}".strip())
+    return card
+
+
+def _fetch_file(api: HfApi, repo_id: str, filename: str, revision: str | None) -> bytes | None:
+    """Read one small repo file over HTTP without adding it to the HF cache (viewing is not downloading)."""
+    from huggingface_hub import hf_hub_url
+    from huggingface_hub.errors import EntryNotFoundError
+    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+    url = hf_hub_url(repo_id, filename, revision=revision, endpoint=api.endpoint)
+    response = get_session().get(url, headers=build_hf_headers(token=api.token), follow_redirects=True)
+    try:
+        hf_raise_for_status(response)
+    except EntryNotFoundError:
+        return None
+    return response.content
+
+
+def _commit_entries(commits: Any) -> tuple[CommitEntry, ...]:
+    return tuple(
+        CommitEntry(
+            commit.commit_id,
+            commit.title,
+            tuple(commit.authors),
+            commit.created_at.isoformat() if isinstance(commit.created_at, datetime) else str(commit.created_at),
+        )
+        for commit in commits
+    )
+
+
+def _cached_repo(repo_id: str, cache_dir: Path) -> Any:
+    scan = scan_local_cache(cache_dir)
+    return next((repo for repo in scan.of_type("model") if repo.repo_id == repo_id), None)
+
+
+def fetch_model_details(
+    repo_id: str, *, api: HfApi, cache_dir: Path, index: ModelIndex, seen: SeenStore
+) -> ModelDetails:
+    """The model page from the Hub; what it learns is saved so the page also opens offline later.
+
+    Raises the client's error when model_info itself fails; smaller failures become `problems`.
+    """
+    info = api.model_info(repo_id, files_metadata=True)
+    index.upsert_model_infos([info])
+    problems: list[HubProblem | str] = []
+    try:
+        raw_card = _fetch_file(api, repo_id, "README.md", info.sha)
+    except Exception as error:  # the page still opens without its card
+        problems.append(explain_hub_error(error, repo_id=repo_id, endpoint=api.endpoint))
+        raw_card = None
+    try:
+        raw_config = _fetch_file(api, repo_id, "config.json", info.sha)
+        config = json.loads(raw_config) if raw_config else None
+    except ValueError:
+        problems.append("config.json is not valid JSON.")
+        config = None
+    except Exception as error:
+        problems.append(explain_hub_error(error, repo_id=repo_id, endpoint=api.endpoint))
+        config = None
+    try:
+        commits = _commit_entries(api.list_repo_commits(repo_id))[:30]
+    except Exception as error:
+        problems.append(explain_hub_error(error, repo_id=repo_id, endpoint=api.endpoint))
+        commits = ()
+    files = [
+        {"path": sibling.rfilename, "size": sibling.size, "lfs": sibling.lfs is not None}
+        for sibling in info.siblings or []
+    ]
+    safetensors_total = info.safetensors.total if info.safetensors else None
+    if raw_card is not None:
+        index.set_card(repo_id, _decode(raw_card)[0])
+    payload = {
+        "repo_id": repo_id,
+        "card": _decode(raw_card)[0] if raw_card is not None else None,
+        "config": config if isinstance(config, dict) else None,
+        "files": files,
+        "commits": [commit.__dict__ for commit in commits],
+        "safetensors_total": safetensors_total,
+        "gated": info.gated if isinstance(info.gated, str) else None,
+        "sha": info.sha,
+        "last_modified": info.last_modified.isoformat() if info.last_modified else None,
+    }
+    seen.save(repo_id, payload)
+    return _details_from_payload(repo_id, payload, "hub", index, cache_dir, problems)
+
+
+def _details_from_payload(
+    repo_id: str,
+    payload: dict[str, Any],
+    source: str,
+    index: ModelIndex,
+    cache_dir: Path,
+    problems: list[HubProblem | str],
+) -> ModelDetails:
+    card_text = payload.get("card")
+    card = card_from_bytes(card_text.encode("utf-8") if isinstance(card_text, str) else None)
+    config = payload.get("config") if isinstance(payload.get("config"), dict) else None
+    summary = summarize_config(config) if config else None
+    files = describe_files(
+        [(item.get("path"), item.get("size"), bool(item.get("lfs"))) for item in payload.get("files") or []]
+    )
+    safetensors_total = payload.get("safetensors_total")
+    if isinstance(safetensors_total, int):
+        parameters, parameters_source = safetensors_total, "safetensors metadata"
+    elif summary and (estimate := estimate_parameters(summary)):
+        parameters, parameters_source = estimate, "estimated from config"
+    else:
+        parameters, parameters_source = None, "unknown"
+    cached = _cached_repo(repo_id, cache_dir)
+    commits = tuple(
+        CommitEntry(
+            str(item.get("commit_id", "")),
+            str(item.get("title", "")),
+            tuple(item.get("authors") or ()),
+            str(item.get("created_at", "")),
+        )
+        for item in payload.get("commits") or []
+        if isinstance(item, dict)
+    )
+    return ModelDetails(
+        repo_id=repo_id,
+        source=source,
+        record=index.get(repo_id),
+        card=card,
+        facts=card_facts(card),
+        files=files,
+        config=summary,
+        parameters=parameters,
+        parameters_source=parameters_source,
+        gated=payload.get("gated"),
+        sha=payload.get("sha"),
+        last_modified=payload.get("last_modified"),
+        commits=commits,
+        cached_revisions=cached.revisions if cached else (),
+        snapshot_path=cached.snapshot_path if cached else None,
+        problems=tuple(problems),
+    )
+
+
+def local_model_details(repo_id: str, *, cache_dir: Path, index: ModelIndex, seen: SeenStore) -> ModelDetails:
+    """The model page with no network: the newest cached snapshot, else the last online visit, else the index."""
+    cached = _cached_repo(repo_id, cache_dir)
+    problems: list[HubProblem | str] = []
+    if cached is not None and cached.snapshot_path is not None:
+        snapshot = cached.snapshot_path
+        readme = snapshot / "README.md"
+        config_path = snapshot / "config.json"
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else None
+        except (OSError, ValueError):
+            problems.append("config.json in the cache could not be read.")
+            config = None
+        files = [
+            {"path": path.relative_to(snapshot).as_posix(), "size": path.stat().st_size, "lfs": False}
+            for path in sorted(snapshot.rglob("*"))
+            if path.is_file()
+        ]
+        seen_payload = seen.load(repo_id) or {}
+        payload = {
+            "card": readme.read_bytes().decode("utf-8", errors="replace") if readme.is_file() else None,
+            "config": config,
+            "files": files,
+            "commits": seen_payload.get("commits") or [],
+            "safetensors_total": seen_payload.get("safetensors_total"),
+            "gated": seen_payload.get("gated"),
+            "sha": cached.revisions[0].commit_hash if cached.revisions else None,
+            "last_modified": seen_payload.get("last_modified"),
+        }
+        return _details_from_payload(repo_id, payload, "cache", index, cache_dir, problems)
+    payload = seen.load(repo_id)
+    if payload is not None:
+        return _details_from_payload(repo_id, payload, "seen", index, cache_dir, problems)
+    record = index.get(repo_id)
+    payload = {"card": record.card_text if record else None}
+    problems.append("Offline, and this model was never opened online nor downloaded: only its listing is known.")
+    return _details_from_payload(repo_id, payload, "index", index, cache_dir, problems)
