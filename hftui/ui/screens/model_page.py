@@ -191,7 +191,10 @@ class ModelPageScreen(Screen[None]):
         self.query_one("#model-card", Markdown).update(printable(details.card.body) or "*(empty card)*")
 
         facts = details.facts
-        fact_lines = _facts_lines(details) + [f"Card problem: {problem}" for problem in facts.problems]
+        # The card-level problem is already shown above the card; list only what the metadata adds.
+        fact_lines = _facts_lines(details) + [
+            f"Card problem: {problem}" for problem in facts.problems if problem != details.card.problem
+        ]
         self.query_one("#model-facts", Static).update(plain("\n".join(fact_lines)))
         self._fill(
             "#eval-table",
