@@ -13,7 +13,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Markdown, ProgressBar, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from hftui.hub.download import DownloadCancelled, DownloadProgress, plan_download, run_download, snippets
+from hftui.hub.download import (
+    DownloadCancelled,
+    DownloadProgress,
+    default_patterns,
+    plan_download,
+    run_download,
+    snippets,
+)
 from hftui.hub.errors import HubProblem, explain_hub_error
 from hftui.hub.fit import memory_fits
 from hftui.hub.licenses import LicenseTerms
@@ -24,6 +31,13 @@ from hftui.humanize import human_count, human_size
 from hftui.ui.untrusted import plain, plain_cell
 
 TABS = ("card", "metadata", "license", "files", "history", "use")
+SNIPPET_TITLES = {
+    "cli": "Download with the hf command line",
+    "python": "Download from Python",
+    "pipeline": "Run it with a transformers pipeline",
+    "auto_model": "Load it with an Auto class",
+    "sentence_transformers": "Load it with sentence-transformers",
+}
 
 
 @dataclass
@@ -275,9 +289,20 @@ class ModelPageScreen(Screen[None]):
             ],
         )
 
+    def _snippets(self, details: ModelDetails) -> dict[str, str]:
+        """Snippets for the default selection: safetensors only when the repo has them."""
+        allow, ignore = default_patterns(details.files)
+        return snippets(
+            details.repo_id,
+            pipeline_tag=details.pipeline_tag,
+            library_name=details.library_name,
+            allow_patterns=allow,
+            ignore_patterns=ignore,
+        )
+
     def _show_snippets(self, details: ModelDetails) -> None:
-        blocks = snippets(details.repo_id, pipeline_tag=details.pipeline_tag, library_name=details.library_name)
-        text = "\n\n".join(f"# {title}\n{code}" for title, code in blocks.items())
+        blocks = self._snippets(details)
+        text = "\n\n".join(f"# {SNIPPET_TITLES.get(key, key)}\n{code}" for key, code in blocks.items())
         text += "\n\nD downloads it (safetensors only when the repo has them); y copies the hf download command."
         self.query_one("#snippets", Static).update(plain(text))
 
@@ -291,10 +316,7 @@ class ModelPageScreen(Screen[None]):
         """Copy the `hf download` command to the clipboard (OSC 52, which works over SSH in most terminals)."""
         if self.details is None:
             return
-        blocks = snippets(
-            self.details.repo_id, pipeline_tag=self.details.pipeline_tag, library_name=self.details.library_name
-        )
-        command = next((code for title, code in blocks.items() if "hf download" in code), None)
+        command = self._snippets(self.details).get("cli")
         if command:
             self.app.copy_to_clipboard(command)
             self.notify(printable(command, single_line=True), title="Copied", markup=False)
@@ -330,7 +352,7 @@ class ModelPageScreen(Screen[None]):
         try:
             if api is None:
                 raise ConnectionError("offline")
-            plan = plan_download(api, self.repo_id, cache_dir=cache_dir)
+            plan = plan_download(api, self.repo_id, cache_dir=cache_dir, prefer_safetensors=True)
             run_download(
                 plan,
                 endpoint=api.endpoint,
