@@ -66,6 +66,7 @@ class FilterPickerScreen(ModalScreen[ModelQuery | None]):
         for key, label, attribute in FACETS:
             current = getattr(self.query_value, attribute)
             options.add_option(Option(plain(f"{label}: {current or 'any'}", single_line=True), id=key))
+        options.highlighted = 0
         options.focus()
 
     @on(OptionList.OptionSelected, "#filter-options")

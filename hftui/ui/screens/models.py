@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -101,6 +102,7 @@ class ModelsScreen(HubScreen):
         self.search_ids = itertools.count(1)
         self.search_id = 0
         self.loading = False
+        self.loading_since = 0.0
         self.has_more = False
         self.source = ""
         self.total: int | None = None
@@ -160,6 +162,7 @@ class ModelsScreen(HubScreen):
         if self.search is None:
             return
         self.loading = True
+        self.loading_since = time.monotonic()
         self.message = ""
         if self._spinner is not None:
             self._spinner.resume()
@@ -239,7 +242,10 @@ class ModelsScreen(HubScreen):
     def _show_filters(self) -> None:
         where = {"hub": "Hub", "index": "local index"}.get(self.source, "")
         count = f"{self.total:,} in the {where}" if self.total is not None else f"{len(self.records)} from the {where}"
-        state = f"{next(self._spin)} searching…" if self.loading else (count if where else "")
+        waited = time.monotonic() - self.loading_since
+        # The client retries slow or rate-limited requests on its own; say so rather than look stuck.
+        slow = f" {waited:.0f} s, the Hub is slow or rate-limiting" if waited > 3 else ""
+        state = f"{next(self._spin)} searching…{slow}" if self.loading else (count if where else "")
         more = " (more below)" if self.has_more and not self.loading else ""
         line = f"{self.query_value.describe()} │ {state}{more}"
         self.query_one("#model-filters", Static).update(plain(line))

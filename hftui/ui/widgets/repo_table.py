@@ -16,6 +16,7 @@ class RepoTable(DataTable[object]):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="table.down"),
         Binding("k", "cursor_up", "Up", show=False, id="table.up"),
+        Binding("G", "scroll_bottom", "Last row", show=False, id="table.bottom"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
