@@ -78,8 +78,10 @@ def run_models(args: argparse.Namespace) -> int:
             print(json.dumps(asdict(record) | {"card_text": None}, default=str))
         return 0
     table = Table(title=f"{len(page.records)} models from the {'Hub' if page.source == 'hub' else 'local index'}")
-    for column in ("Model", "Task", "Library", "Licence", "Downloads", "Likes", "Updated", "Cached"):
-        table.add_column(column)
+    widest_id = max((len(record.repo_id) for record in page.records), default=10)
+    table.add_column("Model", no_wrap=True, min_width=min(widest_id, 40))
+    for column in ("Task", "Library", "Licence", "Downloads", "Likes", "Updated", "Cached"):
+        table.add_column(column, no_wrap=True)
     for record in page.records:
         table.add_row(
             *(

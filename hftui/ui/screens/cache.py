@@ -169,7 +169,8 @@ class CacheScreen(HubScreen):
 
     def action_focus_filter(self) -> None:
         """Type to filter."""
-        self.query_one("#cache-filter", Input).focus()
+        # Focus now, not after the next key: a fast typist's first letter must land in the box.
+        self.set_focus(self.query_one("#cache-filter", Input))
 
     def action_toggle_sort(self) -> None:
         """Largest first, or least recently used first."""

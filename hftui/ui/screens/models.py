@@ -28,16 +28,16 @@ from hftui.ui.untrusted import plain
 from hftui.ui.widgets.repo_table import RepoTable
 
 COLUMNS = (
-    ("Model", 32),
-    ("Task", 18),
-    ("Library", 12),
+    ("Model", 28),
+    ("Task", 16),
     "Licence",
+    "Cached",
     "Params",
     "Fits",
     "Downloads",
     "Likes",
     "Updated",
-    "Cached",
+    ("Library", 14),
 )
 PARAMETER_LIMITS = (None, 1_000_000_000, 3_000_000_000, 8_000_000_000, 15_000_000_000)
 SEARCH_DEBOUNCE_S = 0.3
@@ -228,14 +228,14 @@ class ModelsScreen(HubScreen):
         values = (
             record.repo_id,
             record.pipeline_tag or "-",
-            record.library_name or "-",
             license_terms(record.license).badge,
+            record.cache_state,
             human_count(record.parameters) if record.parameters else "?",
             fits,
             human_count(record.downloads),
             human_count(record.likes),
             relative_time(record.last_modified),
-            record.cache_state,
+            record.library_name or "-",
         )
         return [plain_cell(value) for value in values]
 
@@ -291,7 +291,8 @@ class ModelsScreen(HubScreen):
 
     def action_focus_search(self) -> None:
         """Move to the search box."""
-        self.query_one("#model-search", Input).focus()
+        # Focus now, not after the next key: a fast typist's first letter must land in the box.
+        self.set_focus(self.query_one("#model-search", Input))
 
     def action_pick_filter(self) -> None:
         """Choose a task, library, language, licence or author from lists with counts."""

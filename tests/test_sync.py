@@ -1,0 +1,38 @@
+"""A model sync writes listings page by page and resumes where a stopped run left off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from huggingface_hub import HfApi
+
+from hftui.hub import sync
+from hftui.hub.index import ModelIndex
+from hftui.hub.query import ModelQuery
+from tests.test_models_screen import N_MODELS, build_browse_hub
+
+
+def test_stopped_sync_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "SYNC_PAGE", 10)
+    hub = build_browse_hub()
+    url = hub.start()
+    try:
+        api = HfApi(endpoint=url)
+        with ModelIndex(tmp_path / "index.sqlite") as index:
+            pages = []
+            first = sync.sync_models(
+                ModelQuery(), api=api, index=index, limit=None,
+                on_progress=pages.append, is_cancelled=lambda: len(pages) >= 2,
+            )
+            assert (first.written, first.complete) == (20, False)
+            assert len(index) == 20
+            second = sync.sync_models(ModelQuery(), api=api, index=index, limit=None)
+            assert second.resumed_from == 20 and second.complete
+            assert second.written == N_MODELS + 1 - 20
+            assert len(index) == N_MODELS + 1
+            # A finished sync starts over next time (to pick up new models), rather than resuming.
+            third = sync.sync_models(ModelQuery(), api=api, index=index, limit=None)
+            assert third.resumed_from == 0
+    finally:
+        hub.stop()
