@@ -177,7 +177,9 @@ class HfTuiApp(App[None]):
         self.model_index = event.index
         self.index_generation += 1
         if first and event.rebuilt_reason:
-            self.notify(f"The model index was rebuilt: {event.rebuilt_reason}", severity="warning", markup=False)
+            self.notify(
+                f"The model index was rebuilt: {event.rebuilt_reason}", severity="warning", markup=False
+            )
 
     def hub_api(self) -> HfApi | None:
         """A client for the configured endpoint, or None while offline."""

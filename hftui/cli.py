@@ -39,12 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--search", default="", help="text to look for in model ids")
     parser.add_argument(
-        "--filter", action="append", default=[], metavar="KEY=VALUE",
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="task=, library=, language=, license=, author=, params=<1B, gated=yes|no, cached=yes (repeatable)",
     )
     parser.add_argument("--sort", default="trending", help="trending, likes, downloads, updated or created")
     # Also accepted after the sub-command; SUPPRESS keeps `hftui --offline models` working too.
-    parser.add_argument("--offline", action="store_true", default=argparse.SUPPRESS, help="use the local index only")
+    parser.add_argument(
+        "--offline", action="store_true", default=argparse.SUPPRESS, help="use the local index only"
+    )
 
 
 def run_app(*, force_offline: bool) -> int:

@@ -17,6 +17,7 @@ from hftui.ui.screens.analyzer import AnalyzerScreen
 from hftui.ui.screens.cache import CacheScreen
 from hftui.ui.screens.datasets import DatasetsScreen
 from hftui.ui.screens.help import HelpScreen
+from hftui.ui.screens.model_page import ModelPageScreen
 from hftui.ui.screens.models import ModelsScreen
 from hftui.ui.screens.repo_card import RepoCardScreen
 from hftui.ui.screens.training import TrainingScreen
@@ -176,24 +177,39 @@ async def test_hub_strings_render_as_plain_text(tmp_path: Path, hftui_home: Path
         for key in ("m", "a", "c", "d"):
             await pilot.press(key)
             text = await wait_for_text(app, pilot, "[bold red]x[")
-            segments = screen_text(app)[1]
             assert "[bold red]x[" in text, key
-            if key in "md":
+            if key == "d":
                 assert "[link=file:///etc/passwd]x[/link]" in text, key
-            assert "\x1b" not in text
-            assert all(segment.style is None or segment.style.link is None for segment in segments)
-        await pilot.press("m")
-        await settle(app, pilot)
-        assert "\\x1b[2J" in screen_text(app)[0]
-        await pilot.press("enter")
-        await wait_for_text(app, pilot, "[link=file:///etc/passwd]x[/link]")
+            if key == "m":
+                assert "\\x1b[2J" in text  # the library name, escaped
+            assert_plain(app)
+
+        # The model page: card body, metadata and licence tabs.
+        await pilot.press("m", "enter")
+        await wait_for_text(app, pilot, "Body [bold red]x[/] and")
+        assert isinstance(app.screen, ModelPageScreen)
+        assert "\\x1b[2J" in app.screen.query_one(Markdown).source
+        assert_plain(app)
+        for tab in ("2", "3"):
+            await pilot.press(tab)
+            text = await wait_for_text(app, pilot, "[link=file:///etc/passwd]x[/link]")
+            assert "[link=file:///etc/passwd]x[/link]" in text, tab
+            assert_plain(app)
+
+        # The plain card view reached from the Cache screen.
+        await pilot.press("escape", "c", "enter")
+        text = await wait_for_text(app, pilot, "[link=file:///etc/passwd]x[/link]")
         assert isinstance(app.screen, RepoCardScreen)
-        text, segments = screen_text(app)
-        assert "[bold red]x[/]" in text
-        assert "[link=file:///etc/passwd]x[/link]" in text
-        assert "\x1b" not in text
-        body = app.screen.query_one(Markdown)
-        assert "\\x1b[2J" in body.source
+        assert "[bold red]x[/]" in text and "[link=file:///etc/passwd]x[/link]" in text
+        assert_plain(app)
+        assert "\\x1b[2J" in app.screen.query_one(Markdown).source
+
+
+def assert_plain(app: HfTuiApp) -> None:
+    """No escape character reaches the terminal and nothing is styled as a link."""
+    text, segments = screen_text(app)
+    assert "\x1b" not in text
+    assert all(segment.style is None or segment.style.link is None for segment in segments)
 
 
 async def test_palette_runs_bound_actions_and_theme_is_remembered(tmp_path: Path, hftui_home: Path) -> None:
@@ -218,9 +234,9 @@ async def test_palette_runs_bound_actions_and_theme_is_remembered(tmp_path: Path
 
 async def test_keymap_override_from_settings(tmp_path: Path, hftui_home: Path) -> None:
     hftui_home.mkdir(parents=True)
-    (hftui_home / "settings.json").write_text('{"keymap": {"open.cache": "x"}}')
+    (hftui_home / "settings.json").write_text('{"keymap": {"open.cache": "z"}}')
     app = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("x")
+        await pilot.press("z")
         await pilot.pause()
         assert app.current_mode == "cache"

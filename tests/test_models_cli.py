@@ -24,7 +24,16 @@ def test_models_search_json_and_offline_fallback(tmp_path: Path) -> None:
     hub = build_browse_hub()
     url = hub.start()
     try:
-        result = run_cli("models", "--search", "bert", "--filter", "license=apache-2.0", "--json", hub_url=url, home=tmp_path)
+        result = run_cli(
+            "models",
+            "--search",
+            "bert",
+            "--filter",
+            "license=apache-2.0",
+            "--json",
+            hub_url=url,
+            home=tmp_path,
+        )
         assert result.returncode == 0, result.stderr
         rows = [json.loads(line) for line in result.stdout.splitlines()]
         assert rows and all("bert" in row["repo_id"] and row["license"] == "apache-2.0" for row in rows)
@@ -37,7 +46,9 @@ def test_models_search_json_and_offline_fallback(tmp_path: Path) -> None:
     offline = run_cli("models", "--search", "bert", "--json", hub_url=url, home=tmp_path)
     assert offline.returncode == 0
     assert "local index" in offline.stderr
-    assert {json.loads(line)["repo_id"] for line in offline.stdout.splitlines()} >= {row["repo_id"] for row in rows}
+    assert {json.loads(line)["repo_id"] for line in offline.stdout.splitlines()} >= {
+        row["repo_id"] for row in rows
+    }
 
 
 def test_bad_filter_is_a_clear_usage_error(tmp_path: Path) -> None:

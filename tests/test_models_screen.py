@@ -47,12 +47,20 @@ def build_browse_hub() -> LocalHub:
         family = FAMILIES[index % 4]
         task, library = TASKS[index % 4], LIBRARIES[index % 3]
         license_id = LICENSES[index % 4]
-        config = {"architectures": ["BertModel"], "model_type": "bert", "hidden_size": 64, "num_hidden_layers": 2,
-                  "vocab_size": 100, "max_position_embeddings": 128}
+        config = {
+            "architectures": ["BertModel"],
+            "model_type": "bert",
+            "hidden_size": 64,
+            "num_hidden_layers": 2,
+            "vocab_size": 100,
+            "max_position_embeddings": 128,
+        }
         hub.add_model(
             f"org{index % 3}/{family}-model-{index:02d}",
-            files={"README.md": _card(task, license_id, library, index).encode(),
-                   "config.json": json.dumps(config).encode()},
+            files={
+                "README.md": _card(task, license_id, library, index).encode(),
+                "config.json": json.dumps(config).encode(),
+            },
             pipeline_tag=task,
             library_name=library,
             downloads=(index * 7919) % 1000,
@@ -183,7 +191,9 @@ async def test_model_page_download_then_cached_and_delete(browse_hub: LocalHub, 
         await wait_until(pilot, lambda: [r.repo_id for r in screen.records] == [DOWNLOADABLE])
         assert screen.records[0].cache_state == "remote"
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ModelPageScreen) and app.screen.details is not None)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ModelPageScreen) and app.screen.details is not None
+        )
         page = app.screen
         assert page.details.facts.license.license_id == "apache-2.0"
         assert page.details.facts.eval_results
@@ -193,7 +203,9 @@ async def test_model_page_download_then_cached_and_delete(browse_hub: LocalHub, 
         for number in "123456":
             await pilot.press(number)
         await pilot.press("D")
-        await wait_until(pilot, lambda: not page.downloading and "DONE" in str(page.query_one("#download-status").render()))
+        await wait_until(
+            pilot, lambda: not page.downloading and "DONE" in str(page.query_one("#download-status").render())
+        )
         await wait_until(pilot, lambda: page.details.cached_revisions != ())
         snapshot = page.details.snapshot_path
         assert (snapshot / "model.safetensors").is_file()
@@ -214,7 +226,9 @@ async def test_model_page_download_then_cached_and_delete(browse_hub: LocalHub, 
         await wait_until(pilot, lambda: app.cache_scan is not None and not app.cache_scan.repos)
 
 
-async def test_browse_offline_from_the_index_after_the_hub_stops(browse_hub: LocalHub, tmp_path: Path) -> None:
+async def test_browse_offline_from_the_index_after_the_hub_stops(
+    browse_hub: LocalHub, tmp_path: Path
+) -> None:
     app = make_app(browse_hub, tmp_path / "hub")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await started(pilot)
@@ -228,7 +242,9 @@ async def test_browse_offline_from_the_index_after_the_hub_stops(browse_hub: Loc
         await wait_until(pilot, lambda: screen.query_value.text == "gpt" and not screen.loading)
         assert screen.records and all("gpt" in record.repo_id for record in screen.records)
         await pilot.press("enter", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ModelPageScreen) and app.screen.details is not None)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ModelPageScreen) and app.screen.details is not None
+        )
         assert app.screen.details.source in {"index", "seen"}
 
 

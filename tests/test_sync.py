@@ -22,8 +22,12 @@ def test_stopped_sync_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         with ModelIndex(tmp_path / "index.sqlite") as index:
             pages = []
             first = sync.sync_models(
-                ModelQuery(), api=api, index=index, limit=None,
-                on_progress=pages.append, is_cancelled=lambda: len(pages) >= 2,
+                ModelQuery(),
+                api=api,
+                index=index,
+                limit=None,
+                on_progress=pages.append,
+                is_cancelled=lambda: len(pages) >= 2,
             )
             assert (first.written, first.complete) == (20, False)
             assert len(index) == 20

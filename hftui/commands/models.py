@@ -77,7 +77,9 @@ def run_models(args: argparse.Namespace) -> int:
         for record in page.records:
             print(json.dumps(asdict(record) | {"card_text": None}, default=str))
         return 0
-    table = Table(title=f"{len(page.records)} models from the {'Hub' if page.source == 'hub' else 'local index'}")
+    table = Table(
+        title=f"{len(page.records)} models from the {'Hub' if page.source == 'hub' else 'local index'}"
+    )
     widest_id = max((len(record.repo_id) for record in page.records), default=10)
     table.add_column("Model", no_wrap=True, min_width=min(widest_id, 40))
     for column in ("Task", "Library", "Licence", "Downloads", "Likes", "Updated", "Cached"):
@@ -137,5 +139,8 @@ def run_sync_models(args: argparse.Namespace) -> int:
             return 1
         held = len(index)
     resumed = f" (resumed after {report.resumed_from})" if report.resumed_from else ""
-    print(f"synced {report.written} models{resumed} in {report.seconds:.1f} s; the index holds {held}", file=sys.stderr)
+    print(
+        f"synced {report.written} models{resumed} in {report.seconds:.1f} s; the index holds {held}",
+        file=sys.stderr,
+    )
     return 0

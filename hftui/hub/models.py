@@ -19,7 +19,13 @@ from hftui.hub.errors import HubProblem, explain_hub_error
 from hftui.hub.index import ModelIndex, ModelRecord
 from hftui.hub.model_card import ModelCardFacts, card_facts
 from hftui.hub.query import ModelQuery
-from hftui.hub.repo_files import ConfigSummary, RepoFile, describe_files, estimate_parameters, summarize_config
+from hftui.hub.repo_files import (
+    ConfigSummary,
+    RepoFile,
+    describe_files,
+    estimate_parameters,
+    summarize_config,
+)
 from hftui.hub.seen import SeenStore
 
 if TYPE_CHECKING:
@@ -175,7 +181,9 @@ def _commit_entries(commits: Any) -> tuple[CommitEntry, ...]:
             commit.commit_id,
             commit.title,
             tuple(commit.authors),
-            commit.created_at.isoformat() if isinstance(commit.created_at, datetime) else str(commit.created_at),
+            commit.created_at.isoformat()
+            if isinstance(commit.created_at, datetime)
+            else str(commit.created_at),
         )
         for commit in commits
     )
@@ -325,5 +333,7 @@ def local_model_details(repo_id: str, *, cache_dir: Path, index: ModelIndex, see
         return _details_from_payload(repo_id, payload, "seen", index, cache_dir, problems)
     record = index.get(repo_id)
     payload = {"card": record.card_text if record else None}
-    problems.append("Offline, and this model was never opened online nor downloaded: only its listing is known.")
+    problems.append(
+        "Offline, and this model was never opened online nor downloaded: only its listing is known."
+    )
     return _details_from_payload(repo_id, payload, "index", index, cache_dir, problems)
