@@ -51,9 +51,7 @@ keras tf-keras adapter-transformers fastai onnx mlx open_clip speechbrain nemo s
 setfit transformers.js""".split()
 LICENSES = """apache-2.0 mit other cc-by-4.0 cc-by-nc-4.0 llama3.1 llama2 gemma openrail creativeml-openrail-m
 bsd-3-clause gpl-3.0 cc-by-sa-4.0 afl-3.0 artistic-2.0 wtfpl""".split()
-LANGUAGES = (
-    """en zh fr de es ru ja ko ar pt it nl pl tr vi id hi sv fa uk cs fi he th el hu ro da bn ms""".split()
-)
+LANGUAGES = """en zh fr de es ru ja ko ar pt it nl pl tr vi id hi sv fa uk cs fi he th el hu ro da bn ms""".split()
 ORGS = """google meta-llama microsoft Qwen mistralai openai facebook bigscience EleutherAI stabilityai
 sentence-transformers nvidia intfloat BAAI deepseek-ai TheBloke bartowski unsloth mlx-community
 HuggingFaceTB allenai tiiuae ibm-granite CohereForAI Salesforce laion openbmb THUDM 01-ai nomic-ai
@@ -189,9 +187,7 @@ def synthetic_records(count: int, seed: int = 7) -> Iterator[ModelRecord]:
         if roll < 0.35:
             languages = ("en",)
         elif roll < 0.45:
-            languages = tuple(
-                dict.fromkeys(LANGUAGES[_pick(rng, language_cum)] for _ in range(rng.randint(1, 3)))
-            )
+            languages = tuple(dict.fromkeys(LANGUAGES[_pick(rng, language_cum)] for _ in range(rng.randint(1, 3))))
         license_id = LICENSES[_pick(rng, license_cum)] if rng.random() < 0.8 else None
         downloads = 0 if rng.random() < 0.35 else int(math.exp(rng.gauss(2.5, 2.6)))
         likes = int(downloads**0.45 * rng.random()) if downloads else 0
@@ -383,9 +379,7 @@ def write_cache(root: Path, repos: int, rng: random.Random) -> Path:
             (folder / "blobs" / blob_id).write_bytes(content)
             (snapshot / filename).symlink_to(Path("..") / ".." / "blobs" / blob_id)
         if i % 50 == 0:  # an interrupted download
-            (folder / "blobs" / (hashlib.sha256(b"x%d" % i).hexdigest() + ".incomplete")).write_bytes(
-                b"partial"
-            )
+            (folder / "blobs" / (hashlib.sha256(b"x%d" % i).hexdigest() + ".incomplete")).write_bytes(b"partial")
     return cache
 
 

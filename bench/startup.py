@@ -48,9 +48,7 @@ def _torch_loaded(pid: int) -> bool:
     return "libtorch" in Path(f"/proc/{pid}/maps").read_text()
 
 
-def measure(
-    command: list[str], marker: bytes, env: dict[str, str], timeout: float = 30.0
-) -> tuple[float, int, bool]:
+def measure(command: list[str], marker: bytes, env: dict[str, str], timeout: float = 30.0) -> tuple[float, int, bool]:
     """Start `command` on a pty, wait for `marker` on screen; return (seconds, rss bytes, torch mapped)."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))

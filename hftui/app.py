@@ -101,9 +101,7 @@ class HfTuiApp(App[None]):
     @property
     def offline(self) -> bool:
         """True when the Hub must not be contacted: forced, or the last probe failed."""
-        return self.settings.offline_forced or (
-            self.reachability is not None and not self.reachability.online
-        )
+        return self.settings.offline_forced or (self.reachability is not None and not self.reachability.online)
 
     def on_mount(self) -> None:
         if self.preferences.theme in self.available_themes:
@@ -177,9 +175,7 @@ class HfTuiApp(App[None]):
         self.model_index = event.index
         self.index_generation += 1
         if first and event.rebuilt_reason:
-            self.notify(
-                f"The model index was rebuilt: {event.rebuilt_reason}", severity="warning", markup=False
-            )
+            self.notify(f"The model index was rebuilt: {event.rebuilt_reason}", severity="warning", markup=False)
 
     def hub_api(self) -> HfApi | None:
         """A client for the configured endpoint, or None while offline."""
@@ -242,7 +238,5 @@ class HfTuiApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Refresh", "Retry the Hub, rescan the cache", self.action_refresh)
-        yield SystemCommand(
-            "Toggle light/dark theme", "Switch and remember the theme", self.action_toggle_theme
-        )
+        yield SystemCommand("Toggle light/dark theme", "Switch and remember the theme", self.action_toggle_theme)
         yield SystemCommand("Keys", "Show every key binding", self.action_help)

@@ -14,13 +14,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for `hftui` and its sub-commands."""
     parser = argparse.ArgumentParser(prog="hftui", description="The Hugging Face ecosystem in a terminal.")
     parser.add_argument("--version", action="version", version=f"hftui {__version__}")
-    parser.add_argument(
-        "--offline", action="store_true", help="never contact the Hub; browse the local cache only"
-    )
+    parser.add_argument("--offline", action="store_true", help="never contact the Hub; browse the local cache only")
     commands = parser.add_subparsers(dest="command")
-    demo = commands.add_parser(
-        "demo", help="seed a demo Hub cache under hftui's home and open the app offline on it"
-    )
+    demo = commands.add_parser("demo", help="seed a demo Hub cache under hftui's home and open the app offline on it")
     demo.add_argument("--seed-only", action="store_true", help="seed the demo cache, print a summary, exit")
 
     models = commands.add_parser("models", help="search models on the Hub (or the local index offline)")
@@ -47,9 +43,7 @@ def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--sort", default="trending", help="trending, likes, downloads, updated or created")
     # Also accepted after the sub-command; SUPPRESS keeps `hftui --offline models` working too.
-    parser.add_argument(
-        "--offline", action="store_true", default=argparse.SUPPRESS, help="use the local index only"
-    )
+    parser.add_argument("--offline", action="store_true", default=argparse.SUPPRESS, help="use the local index only")
 
 
 def run_app(*, force_offline: bool) -> int:
@@ -70,9 +64,7 @@ def run_demo(*, seed_only: bool) -> int:
     for name in ("HF_HUB_CACHE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT"):
         os.environ.pop(name, None)
     if "huggingface_hub" in sys.modules:  # pragma: no cover - only when embedded in another program
-        print(
-            "hftui demo must run in a fresh process (huggingface_hub was already imported).", file=sys.stderr
-        )
+        print("hftui demo must run in a fresh process (huggingface_hub was already imported).", file=sys.stderr)
         return 2
     from hftui.demo.seed import seed_demo
 

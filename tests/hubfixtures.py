@@ -201,9 +201,7 @@ def point_hf_client_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     old = constants.ENDPOINT
     monkeypatch.setenv("HF_ENDPOINT", url)
     monkeypatch.setattr(constants, "ENDPOINT", url)
-    monkeypatch.setattr(
-        constants, "HUGGINGFACE_CO_URL_TEMPLATE", url + "/{repo_id}/resolve/{revision}/{filename}"
-    )
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", url + "/{repo_id}/resolve/{revision}/{filename}")
     host = urlsplit(url).hostname
     if host:
         monkeypatch.setattr(constants, "HF_URL_HOSTS", constants.HF_URL_HOSTS | {host.lower()})
@@ -212,18 +210,12 @@ def point_hf_client_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     # The module-level HfApi behind huggingface_hub.model_info(), list_models(), ... captured the endpoint.
     monkeypatch.setattr(hf_api.api, "endpoint", url)
     for name, module in list(sys.modules.items()):
-        if (
-            name.startswith("huggingface_hub.")
-            and getattr(module, "ENDPOINT", None) == old
-            and module is not constants
-        ):
+        if name.startswith("huggingface_hub.") and getattr(module, "ENDPOINT", None) == old and module is not constants:
             monkeypatch.setattr(module, "ENDPOINT", url)  # e.g. `from ..constants import ENDPOINT` in the CLI
     datasets_config = sys.modules.get("datasets.config")
     if datasets_config is not None:
         monkeypatch.setattr(datasets_config, "HF_ENDPOINT", url)
-        monkeypatch.setattr(
-            datasets_config, "HUB_DATASETS_URL", url + "/datasets/{repo_id}/resolve/{revision}/{path}"
-        )
+        monkeypatch.setattr(datasets_config, "HUB_DATASETS_URL", url + "/datasets/{repo_id}/resolve/{revision}/{path}")
 
 
 @pytest.fixture

@@ -104,9 +104,7 @@ def test_default_patterns_skip_nothing_without_safetensors() -> None:
 
 
 def test_explicit_patterns_are_honoured(weights_hub: LocalHub, tmp_path: Path) -> None:
-    plan = plan_download(
-        HfApi(endpoint=weights_hub.url), REPO, cache_dir=tmp_path, allow_patterns=["*.json", "*.md"]
-    )
+    plan = plan_download(HfApi(endpoint=weights_hub.url), REPO, cache_dir=tmp_path, allow_patterns=["*.json", "*.md"])
     assert [path for path, _ in plan.files] == ["README.md", "config.json", "tokenizer.json"]
     assert plan.allow_patterns == ("*.json", "*.md")
 
@@ -114,9 +112,7 @@ def test_explicit_patterns_are_honoured(weights_hub: LocalHub, tmp_path: Path) -
 # -- downloading ---------------------------------------------------------------------------------------------
 
 
-def test_run_download_reports_progress_and_writes_a_genuine_cache(
-    weights_hub: LocalHub, tmp_path: Path
-) -> None:
+def test_run_download_reports_progress_and_writes_a_genuine_cache(weights_hub: LocalHub, tmp_path: Path) -> None:
     api = HfApi(endpoint=weights_hub.url)
     plan = plan_download(api, REPO, cache_dir=tmp_path, prefer_safetensors=True)
     events: list[DownloadProgress] = []
@@ -170,9 +166,7 @@ def test_progress_is_throttled_with_a_final_report(weights_hub: LocalHub, tmp_pa
     assert events[-1].bytes_done == plan.total_bytes and events[-1].files_done == len(plan.files)
 
 
-def test_cancel_midway_keeps_finished_files_and_a_second_run_completes(
-    weights_hub: LocalHub, tmp_path: Path
-) -> None:
+def test_cancel_midway_keeps_finished_files_and_a_second_run_completes(weights_hub: LocalHub, tmp_path: Path) -> None:
     api = HfApi(endpoint=weights_hub.url)
     plan = plan_download(api, REPO, cache_dir=tmp_path, prefer_safetensors=True)
     seen: list[DownloadProgress] = []
@@ -366,9 +360,7 @@ def test_snippets_follow_the_library() -> None:
     diffusers = snippets("org/sd", pipeline_tag="text-to-image", library_name="diffusers")
     assert set(diffusers) == {"cli", "python"}
     vision = snippets("org/vit", pipeline_tag="image-classification", library_name="transformers")
-    assert (
-        "AutoModelForImageClassification" in vision["auto_model"] and "AutoProcessor" in vision["auto_model"]
-    )
+    assert "AutoModelForImageClassification" in vision["auto_model"] and "AutoProcessor" in vision["auto_model"]
     # summarization has no transformers 5 pipeline, but the Auto class still loads it.
     t5 = snippets("org/t5", pipeline_tag="summarization", library_name="transformers")
     assert "pipeline" not in t5 and "AutoModelForSeq2SeqLM" in t5["auto_model"]

@@ -72,9 +72,7 @@ def test_invalid_token_is_auth_and_never_shown(local_hub: LocalHub) -> None:
 
 def test_missing_and_private_repos_are_not_found(local_hub: LocalHub) -> None:
     api = HfApi(endpoint=local_hub.url)
-    missing = _check(
-        explain_hub_error(_raised(lambda: api.model_info("nobody/nothing", token=False))), "not_found"
-    )
+    missing = _check(explain_hub_error(_raised(lambda: api.model_info("nobody/nothing", token=False))), "not_found")
     assert missing.status == 404 and "'nobody/nothing'" in missing.message
     private = _check(
         explain_hub_error(_raised(lambda: api.model_info(PRIVATE_MODEL, token=False)), repo_id=PRIVATE_MODEL),

@@ -222,9 +222,7 @@ def test_upsert_updates_in_place_and_keeps_what_a_sparse_record_leaves_out(index
 
 
 def test_upsert_keeps_card_text_and_cache_fields(index: ModelIndex) -> None:
-    cached = ModelRecord(
-        "openai/whisper-small", cache_state="cached", cached_revisions=("a" * 40,), size_on_disk=123
-    )
+    cached = ModelRecord("openai/whisper-small", cache_state="cached", cached_revisions=("a" * 40,), size_on_disk=123)
     index.upsert([cached])
     index.set_card("openai/whisper-small", "card body")
     index.upsert([RECORDS[5]])  # a plain listing row: cache_state "remote" is the default, not news
@@ -435,9 +433,7 @@ def test_offset_paging_covers_everything_once(index: ModelIndex, plan: str) -> N
 def test_ties_are_stable_across_pages(tmp_path: Path, plan: str) -> None:
     with ModelIndex(tmp_path / "i.sqlite") as index:
         index.upsert(ModelRecord(f"org/same-{i:02d}", downloads=5) for i in range(30))
-        pages = [
-            ids(index, ModelQuery(text="same", sort="downloads"), limit=7, offset=o) for o in range(0, 35, 7)
-        ]
+        pages = [ids(index, ModelQuery(text="same", sort="downloads"), limit=7, offset=o) for o in range(0, 35, 7)]
         flat = [repo for page in pages for repo in page]
         assert len(flat) == len(set(flat)) == 30
 
@@ -503,9 +499,7 @@ def test_unfiltered_facet_counts_follow_updates(index: ModelIndex) -> None:
 def test_cached_only(index: ModelIndex, plan: str) -> None:
     assert found(index, "", cached_only=True) == set()
     index.upsert([ModelRecord("openai/whisper-small", cache_state="partial")])
-    index.upsert(
-        [ModelRecord("Qwen/Qwen2.5-0.5B-Instruct", cache_state="cached", cached_revisions=("b" * 40,))]
-    )
+    index.upsert([ModelRecord("Qwen/Qwen2.5-0.5B-Instruct", cache_state="cached", cached_revisions=("b" * 40,))])
     assert found(index, "", cached_only=True) == {"openai/whisper-small", "Qwen/Qwen2.5-0.5B-Instruct"}
     assert found(index, "qwen", cached_only=True) == {"Qwen/Qwen2.5-0.5B-Instruct"}
     assert index.count(ModelQuery(cached_only=True, task="text-generation")) == 1
@@ -599,9 +593,7 @@ def reference_rows(records: list[ModelRecord], query: ModelQuery) -> list[int]:
     hits = []
     for position, record in enumerate(records):
         own = set(search_words(record.repo_id)) | {word for tag in record.tags for word in search_words(tag)}
-        if words and not (
-            all(word in own for word in words[:-1]) and any(w.startswith(words[-1]) for w in own)
-        ):
+        if words and not (all(word in own for word in words[:-1]) and any(w.startswith(words[-1]) for w in own)):
             continue
         facts = {
             "task": record.pipeline_tag,
@@ -616,9 +608,7 @@ def reference_rows(records: list[ModelRecord], query: ModelQuery) -> list[int]:
             continue
         if query.language and query.language.casefold() not in {lang.casefold() for lang in record.languages}:
             continue
-        if query.max_parameters is not None and (
-            record.parameters is None or record.parameters > query.max_parameters
-        ):
+        if query.max_parameters is not None and (record.parameters is None or record.parameters > query.max_parameters):
             continue
         if query.gated is not None and (record.gated is not None) != query.gated:
             continue
@@ -652,9 +642,7 @@ def reference_facets(records: list[ModelRecord], facet: str, query: ModelQuery) 
 
 
 @pytest.mark.parametrize("cap", [0, 1_000_000])
-def test_both_plans_agree_with_the_reference(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: int
-) -> None:
+def test_both_plans_agree_with_the_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: int) -> None:
     monkeypatch.setattr(index_module, "_MATCH_CAP", cap)
     rng = random.Random(cap + 5)
     records = random_records(rng, 400)
@@ -665,9 +653,7 @@ def test_both_plans_agree_with_the_reference(
             query = random_query(rng)
             expected = [records[position].repo_id for position in reference_rows(records, query)]
             offset = rng.choice([0, 0, 3, 20])
-            assert ids(index, query, limit=15, offset=offset) == expected[offset : offset + 15], (
-                query.describe()
-            )
+            assert ids(index, query, limit=15, offset=offset) == expected[offset : offset + 15], query.describe()
             assert index.count(query) == len(expected), query.describe()
             facet = rng.choice(FACETS)
             assert index.facet_counts(facet, query, limit=100) == reference_facets(records, facet, query), (
@@ -791,9 +777,7 @@ def test_other_schema_versions_are_rebuilt(tmp_path: Path, version: int, word: s
 def test_domain_module_does_not_import_textual() -> None:
     code = "import sys, hftui.hub.index, hftui.hub.query; print(' '.join(sys.modules))"
     loaded = set(
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.split()
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     )
     assert "textual" not in loaded and "torch" not in loaded
 

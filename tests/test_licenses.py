@@ -124,9 +124,7 @@ def test_lookup_ignores_case_and_spaces() -> None:
 
 
 def test_other_carries_the_cards_name_and_link() -> None:
-    terms = license_terms(
-        "other", license_name="coqui-public-model-license", license_link="https://coqui.ai/cpml"
-    )
+    terms = license_terms("other", license_name="coqui-public-model-license", license_link="https://coqui.ai/cpml")
     assert (terms.license_id, terms.family, terms.badge) == ("other", "custom", "custom")
     assert terms.name == "coqui-public-model-license"
     assert terms.link == "https://coqui.ai/cpml"
@@ -167,9 +165,7 @@ def test_identifier_not_in_the_catalogue_is_unknown_and_says_so() -> None:
 def test_a_list_uses_the_first_and_names_the_others() -> None:
     terms = license_terms(["CC-BY-SA-3.0", "gfdl-1.3-or-later", ""])
     assert terms.license_id == "cc-by-sa-3.0" and terms.family == "copyleft"
-    assert terms.summary.endswith(
-        "The card also names gfdl-1.3-or-later; check which licence applies to what."
-    )
+    assert terms.summary.endswith("The card also names gfdl-1.3-or-later; check which licence applies to what.")
     assert LICENSES["cc-by-sa-3.0"].summary in terms.summary
     assert license_terms(["", "mit"]).license_id == "mit"
 

@@ -119,9 +119,7 @@ def test_list_models_pages_through_link_header() -> None:
         assert len(list(api.list_models(limit=3))) == 3  # a limit stops the client after enough pages
         assert hub.requests.count(("GET", "/api/models")) == 2
         status, headers, _ = raw_get(f"{hub.url}/api/models?limit=1")
-        assert (
-            status == 200 and 'rel="next"' in headers["Link"] and headers["Link"].startswith(f"<{hub.url}/")
-        )
+        assert status == 200 and 'rel="next"' in headers["Link"] and headers["Link"].startswith(f"<{hub.url}/")
 
 
 def test_list_datasets_filters_and_derived_tags(local_hub: LocalHub) -> None:
@@ -169,21 +167,14 @@ def test_model_info(local_hub: LocalHub) -> None:
     assert [tag for tag in info.tags or [] if tag in expected_tags] == expected_tags  # the Hub's order
     assert info.siblings is not None and info.siblings[0].size is None  # sizes only with files_metadata
     assert info.spaces == [] and info.used_storage == sum(f.size for f in repo.files.values())
-    assert (
-        info.created_at is not None
-        and info.last_modified is not None
-        and info.created_at < info.last_modified
-    )
+    assert info.created_at is not None and info.last_modified is not None and info.created_at < info.last_modified
 
     detailed = api.model_info(TINY_MODEL, files_metadata=True)
     siblings = {s.rfilename: s for s in detailed.siblings or []}
     weights = siblings["model.safetensors"]
     assert weights.size == len(tiny_bert_safetensors()) and weights.lfs is not None
     assert weights.lfs.sha256 == repo.files["model.safetensors"].lfs_sha256
-    assert (
-        siblings["config.json"].lfs is None
-        and siblings["config.json"].blob_id == repo.files["config.json"].blob_id
-    )
+    assert siblings["config.json"].lfs is None and siblings["config.json"].blob_id == repo.files["config.json"].blob_id
 
 
 def test_model_info_raw_json_shape(local_hub: LocalHub) -> None:
@@ -340,18 +331,14 @@ def test_hf_hub_download_writes_a_genuine_cache(local_hub: LocalHub, tmp_path: P
     assert json.loads(path.read_text())["model_type"] == "bert"
     assert ("HEAD", f"/{TINY_MODEL}/resolve/main/config.json") in local_hub.requests
 
-    weights = Path(
-        hf_hub_download(TINY_MODEL, "model.safetensors", endpoint=local_hub.url, cache_dir=tmp_path)
-    )
+    weights = Path(hf_hub_download(TINY_MODEL, "model.safetensors", endpoint=local_hub.url, cache_dir=tmp_path))
     sha256 = repo.files["model.safetensors"].lfs_sha256
     assert weights.resolve() == (storage / "blobs" / str(sha256)).resolve()
     assert weights.read_bytes() == tiny_bert_safetensors()
     cdn = [r for r in local_hub.request_log if r.server == "cdn"]
     assert [r.method for r in cdn] == ["GET"] and "authorization" not in cdn[0].headers
 
-    nested = hf_hub_download(
-        TINY_MODEL, "usage notes.md", subfolder="docs", endpoint=local_hub.url, cache_dir=tmp_path
-    )
+    nested = hf_hub_download(TINY_MODEL, "usage notes.md", subfolder="docs", endpoint=local_hub.url, cache_dir=tmp_path)
     assert Path(nested).read_text() == "Load it with transformers.\n"
 
 
@@ -368,20 +355,14 @@ def test_snapshot_download_then_scan_cache_dir(local_hub: LocalHub, tmp_path: Pa
     assert repo is not None
     folder = Path(snapshot_download(TINY_MODEL, endpoint=local_hub.url, cache_dir=tmp_path))
     assert folder.name == repo.sha
-    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == sorted(
-        repo.files
-    )
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == sorted(repo.files)
     (cached,) = scan_cache_dir(tmp_path).repos
     assert cached.repo_id == TINY_MODEL and cached.repo_type == "model"
-    assert cached.size_on_disk == sum(f.size for f in repo.files.values()) and cached.nb_files == len(
-        repo.files
-    )
+    assert cached.size_on_disk == sum(f.size for f in repo.files.values()) and cached.nb_files == len(repo.files)
     (revision,) = cached.revisions
     assert revision.commit_hash == repo.sha and revision.refs == frozenset({"main"})
 
-    data = Path(
-        snapshot_download(TINY_DATASET, repo_type="dataset", endpoint=local_hub.url, cache_dir=tmp_path)
-    )
+    data = Path(snapshot_download(TINY_DATASET, repo_type="dataset", endpoint=local_hub.url, cache_dir=tmp_path))
     assert (data / "data" / "train.jsonl").read_text().count("\n") == 8
 
 
@@ -428,9 +409,7 @@ def test_range_requests(local_hub: LocalHub) -> None:
     status, headers, _ = raw_get(f"{local_hub.url}/{TINY_MODEL}/resolve/{repo.sha}/docs/usage%20notes.md")
     assert status == 200 and headers["ETag"] == f'"{repo.files["docs/usage notes.md"].blob_id}"'
     # LFS files: the redirect itself carries the metadata, the CDN serves ranges too.
-    status, headers, _ = raw_get(
-        f"{local_hub.url}/{TINY_MODEL}/resolve/main/model.safetensors", method="HEAD"
-    )
+    status, headers, _ = raw_get(f"{local_hub.url}/{TINY_MODEL}/resolve/main/model.safetensors", method="HEAD")
     assert status == 200 and headers["Content-Length"] == str(repo.files["model.safetensors"].size)
 
 
@@ -460,9 +439,7 @@ def test_download_errors(local_hub: LocalHub, tmp_path: Path) -> None:
     sha = local_hub.repo(TINY_MODEL).sha  # type: ignore[union-attr]
     assert (tmp_path / "models--hftui-test--tiny-bert" / ".no_exist" / sha / "missing.bin").exists()
     with pytest.raises(RevisionNotFoundError):
-        hf_hub_download(
-            TINY_MODEL, "config.json", revision="nope", endpoint=local_hub.url, cache_dir=tmp_path
-        )
+        hf_hub_download(TINY_MODEL, "config.json", revision="nope", endpoint=local_hub.url, cache_dir=tmp_path)
     assert not HfApi(endpoint=local_hub.url).file_exists(TINY_MODEL, "missing.bin")
 
 
@@ -472,9 +449,7 @@ def test_gated_repo(local_hub: LocalHub, tmp_path: Path) -> None:
     with pytest.raises(GatedRepoError) as excinfo:
         hf_hub_download(GATED_MODEL, "config.json", endpoint=local_hub.url, cache_dir=tmp_path)
     assert excinfo.value.response.status_code == 401
-    path = hf_hub_download(
-        GATED_MODEL, "config.json", endpoint=local_hub.url, cache_dir=tmp_path, token=HUB_TOKEN
-    )
+    path = hf_hub_download(GATED_MODEL, "config.json", endpoint=local_hub.url, cache_dir=tmp_path, token=HUB_TOKEN)
     assert json.loads(Path(path).read_text())["model_type"] == "bert"
     api.auth_check(GATED_MODEL, token=HUB_TOKEN)
     with pytest.raises(GatedRepoError):
@@ -548,9 +523,7 @@ def test_hf_file_system_ls_and_read(local_hub: LocalHub) -> None:
         assert handle.read(1) == b"{"  # a buffered read: ranged GETs through the CDN redirect
 
 
-def test_hub_endpoint_fixture_points_the_default_client(
-    hub_endpoint: str, local_hub: LocalHub, tmp_path: Path
-) -> None:
+def test_hub_endpoint_fixture_points_the_default_client(hub_endpoint: str, local_hub: LocalHub, tmp_path: Path) -> None:
     import huggingface_hub
 
     assert huggingface_hub.model_info(TINY_MODEL).id == TINY_MODEL  # module-level HfApi
@@ -571,9 +544,7 @@ def test_front_matter_parsing_tolerates_broken_yaml() -> None:
         hub.add_model("org/broken", files={"README.md": b"---\nlicense: [oops\n---\n# x\n"})
         info = HfApi(endpoint=hub.url).model_info("org/broken")
         assert info.card_data is None and not any(t.startswith("license:") for t in info.tags or [])
-        explicit = hub.add_model(
-            "org/explicit", files={"README.md": b"# none\n"}, card_data={"license": "mit"}
-        )
+        explicit = hub.add_model("org/explicit", files={"README.md": b"# none\n"}, card_data={"license": "mit"})
         assert "license:mit" in explicit.tags
 
 
@@ -614,9 +585,7 @@ def test_module_imports_no_heavy_dependencies() -> None:
         "heavy = ('textual', 'transformers', 'datasets', 'torch', 'huggingface_hub'); "
         "print([m for m in heavy if m in sys.modules])"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
     assert out.stdout.strip() == "[]"
 
 

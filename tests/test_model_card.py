@@ -35,9 +35,7 @@ def assert_well_typed(facts: ModelCardFacts) -> None:
             assert text is None or isinstance(text, str)
         assert result.verified is None or isinstance(result.verified, bool)
     assert all(isinstance(problem, str) and problem for problem in facts.problems)
-    assert not any("could not be read: " in p and p.endswith("Error.") for p in facts.problems), (
-        facts.problems
-    )
+    assert not any("could not be read: " in p and p.endswith("Error.") for p in facts.problems), facts.problems
 
 
 def real_cards(realworld: Path, *folders: str) -> list[Path]:
@@ -237,9 +235,7 @@ def test_licence_shapes() -> None:
     unreadable = facts_of({"license": {"id": "mit"}})
     assert unreadable.license.family == "unknown" and unreadable.license.license_id not in LICENSES
     assert "could not be read" in unreadable.license.summary
-    assert unreadable.problems == (
-        "license should be a list of names, but it is a mapping, so it is not shown.",
-    )
+    assert unreadable.problems == ("license should be a list of names, but it is a mapping, so it is not shown.",)
 
 
 def test_co2_shapes() -> None:
@@ -303,9 +299,7 @@ def test_model_index_results_keep_the_cards_names_and_values() -> None:
         (["junk", {"results": "junk"}], 0, "model-index"),
     ],
 )
-def test_broken_model_index_is_salvaged_with_a_problem(
-    model_index: object, results: int, problem: str
-) -> None:
+def test_broken_model_index_is_salvaged_with_a_problem(model_index: object, results: int, problem: str) -> None:
     facts = facts_of({"model-index": model_index, "license": "mit"})
     assert len(facts.eval_results) == results
     assert any(problem in text for text in facts.problems), facts.problems

@@ -15,9 +15,7 @@ from tests.test_models_screen import N_MODELS, build_browse_hub
 def run_cli(*args: str, hub_url: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("HF_")}
     env.update(HF_ENDPOINT=hub_url, HF_HOME=str(home / "hf"), HFTUI_HOME=str(home / "hftui"))
-    return subprocess.run(
-        [sys.executable, "-m", "hftui", *args], env=env, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([sys.executable, "-m", "hftui", *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_models_search_json_and_offline_fallback(tmp_path: Path) -> None:
@@ -46,9 +44,7 @@ def test_models_search_json_and_offline_fallback(tmp_path: Path) -> None:
     offline = run_cli("models", "--search", "bert", "--json", hub_url=url, home=tmp_path)
     assert offline.returncode == 0
     assert "local index" in offline.stderr
-    assert {json.loads(line)["repo_id"] for line in offline.stdout.splitlines()} >= {
-        row["repo_id"] for row in rows
-    }
+    assert {json.loads(line)["repo_id"] for line in offline.stdout.splitlines()} >= {row["repo_id"] for row in rows}
 
 
 def test_bad_filter_is_a_clear_usage_error(tmp_path: Path) -> None:

@@ -142,7 +142,7 @@ async def test_search_sort_filter_and_paging(browse_hub: LocalHub, tmp_path: Pat
         for _ in keys:
             await pilot.press("s")
             sort = screen.query_value.sort
-            await wait_until(pilot, lambda: not screen.loading and screen.query_value.sort == sort)
+            await wait_until(pilot, lambda sort=sort: not screen.loading and screen.query_value.sort == sort)
             values = [keys[sort](record) for record in screen.records]
             assert values == sorted(values, reverse=True), sort
 
@@ -191,9 +191,7 @@ async def test_model_page_download_then_cached_and_delete(browse_hub: LocalHub, 
         await wait_until(pilot, lambda: [r.repo_id for r in screen.records] == [DOWNLOADABLE])
         assert screen.records[0].cache_state == "remote"
         await pilot.press("enter")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, ModelPageScreen) and app.screen.details is not None
-        )
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPageScreen) and app.screen.details is not None)
         page = app.screen
         assert page.details.facts.license.license_id == "apache-2.0"
         assert page.details.facts.eval_results
@@ -226,9 +224,7 @@ async def test_model_page_download_then_cached_and_delete(browse_hub: LocalHub, 
         await wait_until(pilot, lambda: app.cache_scan is not None and not app.cache_scan.repos)
 
 
-async def test_browse_offline_from_the_index_after_the_hub_stops(
-    browse_hub: LocalHub, tmp_path: Path
-) -> None:
+async def test_browse_offline_from_the_index_after_the_hub_stops(browse_hub: LocalHub, tmp_path: Path) -> None:
     app = make_app(browse_hub, tmp_path / "hub")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await started(pilot)
@@ -242,9 +238,7 @@ async def test_browse_offline_from_the_index_after_the_hub_stops(
         await wait_until(pilot, lambda: screen.query_value.text == "gpt" and not screen.loading)
         assert screen.records and all("gpt" in record.repo_id for record in screen.records)
         await pilot.press("enter", "enter")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, ModelPageScreen) and app.screen.details is not None
-        )
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPageScreen) and app.screen.details is not None)
         assert app.screen.details.source in {"index", "seen"}
 
 

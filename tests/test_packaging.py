@@ -36,9 +36,7 @@ def test_wheel_ships_the_stylesheet(tmp_path: Path) -> None:
 
 
 def test_python_m_hftui_version() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "hftui", "--version"], capture_output=True, text=True, check=True
-    )
+    result = subprocess.run([sys.executable, "-m", "hftui", "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("hftui ")
 
 

@@ -126,9 +126,7 @@ def test_weight_warning_only_when_weights_are_all_pickle() -> None:
 
 
 def test_summaries_of_common_families() -> None:
-    assert summarize_config(BERT_BASE) == ConfigSummary(
-        ("BertForMaskedLM",), "bert", 768, 12, 30522, 512, "float32"
-    )
+    assert summarize_config(BERT_BASE) == ConfigSummary(("BertForMaskedLM",), "bert", 768, 12, 30522, 512, "float32")
     assert summarize_config(GPT2) == ConfigSummary(("GPT2LMHeadModel",), "gpt2", 768, 12, 50257, 1024, None)
     assert summarize_config(LLAMA) == ConfigSummary(
         ("LlamaForCausalLM",), "llama", 4096, 32, 128256, 131072, "bfloat16"

@@ -99,9 +99,7 @@ def detect_device(timeout: float = 5.0) -> ComputeDevice:
     gpus = _query_nvidia_smi(timeout)
     if gpus:
         first = gpus[0]
-        return ComputeDevice(
-            first.kind, first.name, first.total_memory, first.used_memory, first.capability, len(gpus)
-        )
+        return ComputeDevice(first.kind, first.name, first.total_memory, first.used_memory, first.capability, len(gpus))
     if platform.system() == "Darwin" and platform.machine() == "arm64":
         return ComputeDevice("mps", "Apple silicon", _system_memory())
     return ComputeDevice("cpu", _cpu_name(), _system_memory(), count=os.cpu_count() or 1)

@@ -77,9 +77,7 @@ def run_models(args: argparse.Namespace) -> int:
         for record in page.records:
             print(json.dumps(asdict(record) | {"card_text": None}, default=str))
         return 0
-    table = Table(
-        title=f"{len(page.records)} models from the {'Hub' if page.source == 'hub' else 'local index'}"
-    )
+    table = Table(title=f"{len(page.records)} models from the {'Hub' if page.source == 'hub' else 'local index'}")
     widest_id = max((len(record.repo_id) for record in page.records), default=10)
     table.add_column("Model", no_wrap=True, min_width=min(widest_id, 40))
     for column in ("Task", "Library", "Licence", "Downloads", "Likes", "Updated", "Cached"):

@@ -239,9 +239,7 @@ def _build_captioning(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
         BlipVisionConfig,
     )
 
-    tokenizer = _bert_tokenizer(
-        out_dir, _BLIP_EXTRA_TOKENS, bos_token="[DEC]", extra_special_tokens=["[ENC]"]
-    )
+    tokenizer = _bert_tokenizer(out_dir, _BLIP_EXTRA_TOKENS, bos_token="[DEC]", extra_special_tokens=["[ENC]"])
     image_processor = BlipImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
     processor = BlipProcessor(image_processor=image_processor, tokenizer=tokenizer)
     text_config = BlipTextConfig(
@@ -294,9 +292,7 @@ def _quiet_progress_bars() -> Iterator[None]:
 
     # A tqdm hook rather than disable_progress_bar(): that one also flips huggingface_hub's global
     # state (and warns when HF_HUB_DISABLE_PROGRESS_BARS pins it), which is not ours to change.
-    previous = hf_logging.set_tqdm_hook(
-        lambda factory, args, kwargs: factory(*args, **{**kwargs, "disable": True})
-    )
+    previous = hf_logging.set_tqdm_hook(lambda factory, args, kwargs: factory(*args, **{**kwargs, "disable": True}))
     try:
         yield
     finally:

@@ -487,9 +487,7 @@ def snippets(
     if ignore_patterns:
         args.append(f"ignore_patterns={list(ignore_patterns)!r}")
     out["python"] = (
-        "from huggingface_hub import snapshot_download\n\n"
-        f"path = snapshot_download({', '.join(args)})\n"
-        "print(path)\n"
+        f"from huggingface_hub import snapshot_download\n\npath = snapshot_download({', '.join(args)})\nprint(path)\n"
     )
     if repo_type != "model":
         return out
@@ -528,9 +526,7 @@ def snippets(
     return out
 
 
-def _cli_snippet(
-    repo_id: str, repo_type: str, allow: Sequence[str] | None, ignore: Sequence[str] | None
-) -> str:
+def _cli_snippet(repo_id: str, repo_type: str, allow: Sequence[str] | None, ignore: Sequence[str] | None) -> str:
     parts = ["hf", "download", _shell_quote(repo_id)]
     if repo_type != "model":
         parts += ["--repo-type", _shell_quote(repo_type)]

@@ -57,9 +57,7 @@ def redact(text: str) -> str:
     return _BEARER.sub(r"\1***", _TOKEN.sub("hf_***", text))
 
 
-def explain_hub_error(
-    error: BaseException, *, repo_id: str | None = None, endpoint: str | None = None
-) -> HubProblem:
+def explain_hub_error(error: BaseException, *, repo_id: str | None = None, endpoint: str | None = None) -> HubProblem:
     """Explain a failed Hub call or download; `repo_id` and `endpoint` make the advice concrete."""
     problem = _explain(error, repo_id, endpoint)
     return HubProblem(problem.kind, redact(problem.message), problem.status, problem.retry_after)
@@ -97,8 +95,7 @@ def _explain(error: BaseException, repo_id: str | None, endpoint: str | None) ->
         shown = f"{_short(repo_id)!r} is" if repo_id else "That is"
         return HubProblem(
             "invalid_id",
-            f"{shown} not a valid repo id. Repo ids look like 'owner/name', using letters, digits, '-', '_' "
-            "and '.'.",
+            f"{shown} not a valid repo id. Repo ids look like 'owner/name', using letters, digits, '-', '_' and '.'.",
         )
     if isinstance(error, OfflineModeIsEnabled):
         return HubProblem(
@@ -125,8 +122,7 @@ def _explain(error: BaseException, repo_id: str | None, endpoint: str | None) ->
             )
         return HubProblem(
             "offline",
-            f"{_cap(what)} is not in the local cache and cannot be fetched right now. Go online and "
-            "try again.",
+            f"{_cap(what)} is not in the local cache and cannot be fetched right now. Go online and try again.",
         )
     if isinstance(error, LocalTokenNotFoundError):
         return HubProblem(
@@ -138,15 +134,13 @@ def _explain(error: BaseException, repo_id: str | None, endpoint: str | None) ->
     if isinstance(error, RevisionNotFoundError):
         return HubProblem(
             "revision_not_found",
-            f"{_cap(what)} has no such branch, tag or commit. Pick an existing revision (main is the "
-            "default).",
+            f"{_cap(what)} has no such branch, tag or commit. Pick an existing revision (main is the default).",
             _status(error),
         )
     if isinstance(error, EntryNotFoundError):
         return HubProblem(
             "file_not_found",
-            f"That file is not in {what} at this revision. It may have been renamed or removed; refresh the "
-            "file list.",
+            f"That file is not in {what} at this revision. It may have been renamed or removed; refresh the file list.",
             _status(error),
         )
     if isinstance(error, DisabledRepoError):

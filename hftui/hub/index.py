@@ -439,11 +439,7 @@ _T = TypeVar("_T")
 def _is_corruption(error: sqlite3.Error) -> bool:
     name = getattr(error, "sqlite_errorname", "") or ""
     message = str(error).lower()
-    return (
-        name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
-        or "malformed" in message
-        or "not a database" in message
-    )
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in message or "not a database" in message
 
 
 def _json_list(values: tuple[str, ...]) -> str | None:
@@ -543,9 +539,7 @@ class ModelIndex:
                 # A cheap read of pages every query touches; a full integrity check would cost seconds.
                 conn.execute("SELECT n FROM facet_totals WHERE facet = '*'").fetchall()
                 conn.execute(f"SELECT {_SELECT_ROW} FROM {_FROM_ROWS} ORDER BY m.id DESC LIMIT 1").fetchall()
-                conn.execute(
-                    "SELECT rowid FROM model_terms WHERE model_terms MATCH '_g_1' LIMIT 1"
-                ).fetchall()
+                conn.execute("SELECT rowid FROM model_terms WHERE model_terms MATCH '_g_1' LIMIT 1").fetchall()
         except sqlite3.DatabaseError as error:
             if not _is_corruption(error):
                 conn.close()
@@ -737,14 +731,10 @@ class ModelIndex:
                 if key not in rows:  # a first download still running or interrupted: no snapshot yet
                     rows[key] = _merge(existing.get(key), ModelRecord(repo_id, cache_state="partial"))
             on_disk = len(rows)
-            for raw in conn.execute(
-                f"SELECT {_SELECT_ROW} FROM {_FROM_ROWS} WHERE m.cache_state != 'remote'"
-            ):
+            for raw in conn.execute(f"SELECT {_SELECT_ROW} FROM {_FROM_ROWS} WHERE m.cache_state != 'remote'"):
                 row = _row_dict(raw)
                 if _nocase_key(row["repo_id"]) not in rows:
-                    row.update(
-                        cache_state="remote", cached_revisions=(), size_on_disk=None, card_revision=None
-                    )
+                    row.update(cache_state="remote", cached_revisions=(), size_on_disk=None, card_revision=None)
                     rows[_nocase_key(row["repo_id"])] = row
             _write_rows(conn, rows.values())
             return on_disk
@@ -925,10 +915,7 @@ def _records_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[ModelRecord
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    rows = {
-        raw[0]: raw
-        for raw in conn.execute(f"SELECT {_SELECT_ROW} FROM {_FROM_ROWS} WHERE m.id IN ({marks})", ids)
-    }
+    rows = {raw[0]: raw for raw in conn.execute(f"SELECT {_SELECT_ROW} FROM {_FROM_ROWS} WHERE m.id IN ({marks})", ids)}
     return [_record(_row_dict(rows[row_id])) for row_id in ids if row_id in rows]
 
 
@@ -958,9 +945,7 @@ def _merge(old: dict[str, Any] | None, record: ModelRecord, *, ungated: bool = F
     if old is None:
         row.update(id=None, card_revision=None, stored_terms=None, stored_facets=None)
         return row
-    states_cache = (
-        record.cache_state != "remote" or record.cached_revisions or record.size_on_disk is not None
-    )
+    states_cache = record.cache_state != "remote" or record.cached_revisions or record.size_on_disk is not None
     for name, value in row.items():
         if name in _CACHE_FIELDS:
             if not states_cache:
@@ -1021,9 +1006,7 @@ def _write_rows(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> Non
             f"UPDATE model_keys SET {', '.join(f'{c} = ?' for c in _KEY_COLUMNS)} WHERE id = ?", key_updates
         )
     if term_deletes:
-        conn.executemany(
-            "INSERT INTO model_terms(model_terms, rowid, terms) VALUES ('delete', ?, ?)", term_deletes
-        )
+        conn.executemany("INSERT INTO model_terms(model_terms, rowid, terms) VALUES ('delete', ?, ?)", term_deletes)
     if model_inserts:
         conn.executemany(
             _insert_sql("models", _MODEL_COLUMNS),
@@ -1038,8 +1021,7 @@ def _write_rows(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> Non
     changed = [(facet, value, n) for (facet, value), n in totals.items() if n]
     if changed:
         conn.executemany(
-            "INSERT INTO facet_totals VALUES (?, ?, ?) "
-            "ON CONFLICT(facet, value) DO UPDATE SET n = n + excluded.n",
+            "INSERT INTO facet_totals VALUES (?, ?, ?) ON CONFLICT(facet, value) DO UPDATE SET n = n + excluded.n",
             changed,
         )
 

@@ -662,8 +662,7 @@ LICENSES: dict[str, LicenseTerms] = _catalogue(
         "no",
         "no",
         "no",
-        "Public domain dedication for data: you may do anything with it, with no conditions and no credit "
-        "required.",
+        "Public domain dedication for data: you may do anything with it, with no conditions and no credit required.",
         _spdx("PDDL-1.0"),
     ),
     # Copyleft licences.

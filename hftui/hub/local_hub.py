@@ -163,9 +163,7 @@ def _collect_files(folder: Path | None, files: dict[str, bytes] | None) -> dict[
         for root, dirs, names in os.walk(folder, followlinks=True):
             rel_root = Path(root).relative_to(folder)
             # git internals and huggingface_hub's local_dir bookkeeping are not repo content
-            dirs[:] = sorted(
-                d for d in dirs if d != ".git" and (rel_root / d).as_posix() != ".cache/huggingface"
-            )
+            dirs[:] = sorted(d for d in dirs if d != ".git" and (rel_root / d).as_posix() != ".cache/huggingface")
             for name in sorted(names):
                 full = Path(root) / name
                 if full.is_file():
@@ -670,9 +668,7 @@ def _config_summary(commit: HostedCommit) -> dict[str, Any] | None:
             "mask_token",
             "chat_template",
         )
-        summary["tokenizer_config"] = {
-            k: commit.tokenizer_config[k] for k in keys if k in commit.tokenizer_config
-        }
+        summary["tokenizer_config"] = {k: commit.tokenizer_config[k] for k in keys if k in commit.tokenizer_config}
     return summary
 
 
@@ -807,9 +803,7 @@ def _json_reply(payload: Any, status: int = 200, headers: Iterable[tuple[str, st
     return _Reply(status, [("Content-Type", "application/json; charset=utf-8"), *headers], body)
 
 
-def _error_reply(
-    status: int, message: str, code: str | None = None, headers: Iterable[tuple[str, str]] = ()
-) -> _Reply:
+def _error_reply(status: int, message: str, code: str | None = None, headers: Iterable[tuple[str, str]] = ()) -> _Reply:
     extra = [("X-Error-Message", message)]
     if code is not None:
         extra.insert(0, ("X-Error-Code", code))
@@ -917,16 +911,12 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             reply = hub._fault_reply(fault, path)
         else:
-            request = _Request(
-                method, split.path, parse_qs(split.query, keep_blank_values=True), headers, body
-            )
+            request = _Request(method, split.path, parse_qs(split.query, keep_blank_values=True), headers, body)
             try:
                 reply = hub._route_cdn(request) if self.server.role == "cdn" else hub._route(request)
             except Exception:
                 hub.errors.append(traceback.format_exc())
-                reply = _error_reply(
-                    500, "Internal Error - We're working hard to fix this as soon as possible!"
-                )
+                reply = _error_reply(500, "Internal Error - We're working hard to fix this as soon as possible!")
         cut = hub._take_cut(method, path) if reply.file is not None else None
         self._send(reply, method, cut)
 
@@ -947,9 +937,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
 
-    def _send_file(
-        self, reply: _Reply, headers: list[tuple[str, str]], method: str, cut: _Cut | None
-    ) -> None:
+    def _send_file(self, reply: _Reply, headers: list[tuple[str, str]], method: str, cut: _Cut | None) -> None:
         hosted = reply.file
         assert hosted is not None
         size = hosted.size
@@ -1473,14 +1461,10 @@ class LocalHub:
                 )
             )
 
-    def delay(
-        self, path_pattern: str, seconds: float, *, times: int | None = None, method: str | None = None
-    ) -> None:
+    def delay(self, path_pattern: str, seconds: float, *, times: int | None = None, method: str | None = None) -> None:
         """Hold matching requests for `seconds` before answering (to trigger client timeouts)."""
         with self._lock:
-            self._delays.append(
-                _Delay(re.compile(path_pattern), seconds, times, method.upper() if method else None)
-            )
+            self._delays.append(_Delay(re.compile(path_pattern), seconds, times, method.upper() if method else None))
 
     def cut(self, path_pattern: str, after_bytes: int, *, times: int | None = 1) -> None:
         """Drop the connection after `after_bytes` of a matching file body, as a flaky network would."""
@@ -1610,9 +1594,7 @@ class LocalHub:
             return _error_reply(404, _NOT_FOUND_PAGE)
         kind = segments[0]
         if kind == "spaces":
-            return (
-                _json_reply([]) if len(segments) == 1 else _error_reply(404, _REPO_NOT_FOUND, "RepoNotFound")
-            )
+            return _json_reply([]) if len(segments) == 1 else _error_reply(404, _REPO_NOT_FOUND, "RepoNotFound")
         repo_type: RepoType
         if kind == "models":
             repo_type = "model"
@@ -1690,9 +1672,7 @@ class LocalHub:
                     "model-index": card.get("model-index") if card else None,
                     "widgetData": card.get("widget") if card else None,
                     "config": _config_summary(commit),
-                    "transformersInfo": _transformers_info(commit, pipeline)
-                    if library == "transformers"
-                    else None,
+                    "transformersInfo": _transformers_info(commit, pipeline) if library == "transformers" else None,
                     "spaces": [],
                     "safetensors": commit.safetensors,
                 }
@@ -1793,9 +1773,7 @@ class LocalHub:
         path = path.strip("/")
         directories = commit.directories
         if path and path not in directories:
-            return _error_reply(
-                404, f"Entry not found: {path}", "EntryNotFound", [("X-Repo-Commit", commit.sha)]
-            )
+            return _error_reply(404, f"Entry not found: {path}", "EntryNotFound", [("X-Repo-Commit", commit.sha)])
         recursive = _truthy(request.query.get("recursive"))
         expand = _truthy(request.query.get("expand"))
         prefix = f"{path}/" if path else ""
@@ -2024,12 +2002,7 @@ class LocalHub:
         with self._lock:
             hosted = self._blobs.get(oid) if oid else None
         signature = request.param("Signature")
-        if (
-            hosted is None
-            or oid is None
-            or signature is None
-            or not hmac.compare_digest(signature, self._sign(oid))
-        ):
+        if hosted is None or oid is None or signature is None or not hmac.compare_digest(signature, self._sign(oid)):
             body = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code></Error>'
             return _Reply(403, [("Content-Type", "application/xml")], body)
         headers = [
@@ -2120,24 +2093,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Serve local folders as Hugging Face Hub repos (point HF_ENDPOINT at the printed URL).",
     )
     parser.add_argument("--model", action="append", default=[], metavar="ID=FOLDER", help="host a model repo")
-    parser.add_argument(
-        "--dataset", action="append", default=[], metavar="ID=FOLDER", help="host a dataset repo"
-    )
-    parser.add_argument(
-        "--gated", action="append", default=[], metavar="ID", help="mark a hosted repo as gated"
-    )
+    parser.add_argument("--dataset", action="append", default=[], metavar="ID=FOLDER", help="host a dataset repo")
+    parser.add_argument("--gated", action="append", default=[], metavar="ID", help="mark a hosted repo as gated")
     parser.add_argument("--token", action="append", default=[], metavar="TOKEN[=USER]", help="accept a token")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--page-size", type=int, default=1000)
-    parser.add_argument(
-        "--no-lfs-redirect", action="store_true", help="serve LFS files without the CDN redirect"
-    )
+    parser.add_argument("--no-lfs-redirect", action="store_true", help="serve LFS files without the CDN redirect")
     args = parser.parse_args(argv)
 
-    hub = LocalHub(
-        page_size=args.page_size, lfs_redirect=not args.no_lfs_redirect, host=args.host, port=args.port
-    )
+    hub = LocalHub(page_size=args.page_size, lfs_redirect=not args.no_lfs_redirect, host=args.host, port=args.port)
     for spec in args.token:
         token, _, user = spec.partition("=")
         hub.add_token(token, user=user or "tester")

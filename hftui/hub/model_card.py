@@ -254,9 +254,7 @@ def _co2(value: object, problems: list[str]) -> str | None:
             else _scalar_text(emissions)
         )
         details = [
-            f"{label}: {text}"
-            for key, label in _CO2_DETAILS
-            if (text := _scalar_text(value.get(key))) is not None
+            f"{label}: {text}" for key, label in _CO2_DETAILS if (text := _scalar_text(value.get(key))) is not None
         ]
         if amount is None and not details:
             problems.append("co2_eq_emissions holds no readable amount or details, so it is not shown.")
@@ -273,14 +271,10 @@ def _eval_results(model_index: object, problems: list[str]) -> tuple[tuple[EvalR
     if model_index is None:
         return (), None
     if isinstance(model_index, Mapping):
-        problems.append(
-            "model-index should be a list of models, but it is a single mapping; it is read as one."
-        )
+        problems.append("model-index should be a list of models, but it is a single mapping; it is read as one.")
         model_index = [model_index]
     if not isinstance(model_index, list) or not model_index:
-        problems.append(
-            f"model-index should be a list of models with results, but it is {_kind(model_index)}."
-        )
+        problems.append(f"model-index should be a list of models with results, but it is {_kind(model_index)}.")
         return (), None
     # huggingface_hub answers with the last model's name; the page names the first, the card's own model.
     names = (_scalar_text(entry.get("name")) for entry in model_index if isinstance(entry, Mapping))

@@ -51,9 +51,7 @@ class ModelSearch:
     Not thread-safe; one worker at a time calls `next_page`.
     """
 
-    def __init__(
-        self, query: ModelQuery, *, index: ModelIndex, api: HfApi | None, page_size: int = PAGE_SIZE
-    ) -> None:
+    def __init__(self, query: ModelQuery, *, index: ModelIndex, api: HfApi | None, page_size: int = PAGE_SIZE) -> None:
         self.query = query
         self.index = index
         self.api = api
@@ -79,9 +77,7 @@ class ModelSearch:
             return ModelPage(tuple(records), "index", not self._exhausted, total)
         assert self.api is not None
         if self._hub_pages is None:
-            self._hub_pages = iter(
-                self.api.list_models(**self.query.to_hub_kwargs(), full=True, cardData=True)
-            )
+            self._hub_pages = iter(self.api.list_models(**self.query.to_hub_kwargs(), full=True, cardData=True))
         infos = list(islice(self._hub_pages, self.page_size))
         self._exhausted = len(infos) < self.page_size
         self.index.upsert_model_infos(infos)
@@ -181,9 +177,7 @@ def _commit_entries(commits: Any) -> tuple[CommitEntry, ...]:
             commit.commit_id,
             commit.title,
             tuple(commit.authors),
-            commit.created_at.isoformat()
-            if isinstance(commit.created_at, datetime)
-            else str(commit.created_at),
+            commit.created_at.isoformat() if isinstance(commit.created_at, datetime) else str(commit.created_at),
         )
         for commit in commits
     )
@@ -333,7 +327,5 @@ def local_model_details(repo_id: str, *, cache_dir: Path, index: ModelIndex, see
         return _details_from_payload(repo_id, payload, "seen", index, cache_dir, problems)
     record = index.get(repo_id)
     payload = {"card": record.card_text if record else None}
-    problems.append(
-        "Offline, and this model was never opened online nor downloaded: only its listing is known."
-    )
+    problems.append("Offline, and this model was never opened online nor downloaded: only its listing is known.")
     return _details_from_payload(repo_id, payload, "index", index, cache_dir, problems)

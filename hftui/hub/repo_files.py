@@ -213,9 +213,7 @@ def _layer_count(layers: list[Mapping[str, Any]]) -> int | None:
             return encoder + decoder
         base = next((v for k in _LAYER_KEYS if (v := _positive_int(config.get(k))) is not None), None)
         if base is not None:
-            extra = (
-                _positive_int(config.get("num_decoder_layers")) if config.get("is_encoder_decoder") else None
-            )
+            extra = _positive_int(config.get("num_decoder_layers")) if config.get("is_encoder_decoder") else None
             return base + (extra or 0)
     return None
 
@@ -243,9 +241,7 @@ def parameter_count(info: Any, *, config: Mapping[str, Any] | None = None) -> tu
     """Parameters and their source: "safetensors metadata", "estimated from config" (`config` or
     `ModelInfo.config`), or `(None, "unknown")`."""
     safetensors = getattr(info, "safetensors", None)
-    total = (
-        safetensors.get("total") if isinstance(safetensors, Mapping) else getattr(safetensors, "total", None)
-    )
+    total = safetensors.get("total") if isinstance(safetensors, Mapping) else getattr(safetensors, "total", None)
     if _positive_int(total) is not None:
         return total, "safetensors metadata"
     for candidate in (config, getattr(info, "config", None)):

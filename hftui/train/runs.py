@@ -31,7 +31,5 @@ def list_runs(root: Path) -> tuple[RunRecord, ...]:
             meta = {}
         if not isinstance(meta, dict):
             meta = {}
-        records.append(
-            RunRecord(folder.name, folder, str(meta.get("state", "unknown")), str(meta.get("started", "-")))
-        )
+        records.append(RunRecord(folder.name, folder, str(meta.get("state", "unknown")), str(meta.get("started", "-"))))
     return tuple(records)

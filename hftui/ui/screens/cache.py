@@ -129,8 +129,7 @@ class CacheScreen(HubScreen):
                         human_size(repo.size_on_disk),
                         repo.nb_files,
                         len(repo.revisions),
-                        ", ".join(sorted({ref for revision in repo.revisions for ref in revision.refs}))
-                        or "-",
+                        ", ".join(sorted({ref for revision in repo.revisions for ref in revision.refs})) or "-",
                         relative_time(repo.last_accessed),
                         relative_time(repo.last_modified),
                     ),
@@ -223,12 +222,9 @@ class CacheScreen(HubScreen):
             self.busy = False
             self.notify("Nothing to delete: no revision is superseded.", markup=False)
             return
-        details = "\n".join(plan.repos[:12]) + (
-            f"\n… and {len(plan.repos) - 12} more" if len(plan.repos) > 12 else ""
-        )
-        title = (
-            f"Delete {len(plan.commit_hashes)} revision(s) of {len(plan.repos)} repo(s), freeing "
-            + human_size(plan.freed_bytes)
+        details = "\n".join(plan.repos[:12]) + (f"\n… and {len(plan.repos) - 12} more" if len(plan.repos) > 12 else "")
+        title = f"Delete {len(plan.commit_hashes)} revision(s) of {len(plan.repos)} repo(s), freeing " + human_size(
+            plan.freed_bytes
         )
 
         def answered(yes: bool | None) -> None:
@@ -249,9 +245,7 @@ class CacheScreen(HubScreen):
     def delete(self, plan: DeletionPlan) -> None:
         """Delete, then report."""
         freed = execute_deletion(plan)
-        self.post_message(
-            CacheChanged(f"Deleted {len(plan.repos)} repo(s)' revisions, freed {human_size(freed)}.")
-        )
+        self.post_message(CacheChanged(f"Deleted {len(plan.repos)} repo(s)' revisions, freed {human_size(freed)}."))
 
     @on(CacheChanged)
     def rescan(self, event: CacheChanged) -> None:
@@ -283,9 +277,7 @@ class CacheScreen(HubScreen):
             self.notify(printable(text, single_line=True), title="Verified", markup=False)
         else:
             text = f"{report.repo_id}: {len(report.mismatched)} file(s) do not match: {', '.join(report.mismatched)}"
-            self.notify(
-                printable(text, single_line=True), title="Verification failed", severity="error", markup=False
-            )
+            self.notify(printable(text, single_line=True), title="Verification failed", severity="error", markup=False)
 
     @on(DataTable.RowSelected, "#cache-table")
     def open_repo(self, event: DataTable.RowSelected) -> None:

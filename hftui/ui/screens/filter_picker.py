@@ -76,9 +76,7 @@ class FilterPickerScreen(ModalScreen[ModelQuery | None]):
         if self.facet is None:
             self.facet = option_id
             label = dict((key, label) for key, label, _ in FACETS)[option_id]
-            self.query_one("#filter-title", Static).update(
-                f"{label}: counts among the models in the local index"
-            )
+            self.query_one("#filter-title", Static).update(f"{label}: counts among the models in the local index")
             search = self.query_one("#filter-input", Input)
             search.display = True
             search.value = ""

@@ -178,9 +178,7 @@ class ModelPageScreen(Screen[None]):
         problem = None
         if api is not None:
             try:
-                details = fetch_model_details(
-                    self.repo_id, api=api, cache_dir=cache_dir, index=index, seen=seen
-                )
+                details = fetch_model_details(self.repo_id, api=api, cache_dir=cache_dir, index=index, seen=seen)
                 self.post_message(DetailsLoaded(details, None))
                 return
             except Exception as error:
@@ -196,9 +194,7 @@ class ModelPageScreen(Screen[None]):
         notes = [f"⚠ {event.online_problem.message}"] if event.online_problem else []
         if event.online_problem:
             notes.append(f"Showing what is known locally (from {details.source}).")
-        notes += [
-            f"⚠ {problem if isinstance(problem, str) else problem.message}" for problem in details.problems
-        ]
+        notes += [f"⚠ {problem if isinstance(problem, str) else problem.message}" for problem in details.problems]
         problems = self.query_one("#model-problems", Static)
         problems.update(plain("\n".join(notes)))
         problems.display = bool(notes)
@@ -287,9 +283,7 @@ class ModelPageScreen(Screen[None]):
                     file.path,
                     human_size(file.size) if file.size is not None else "?",
                     file.weight_format or "-",
-                    "⚠ pickle: loading can run code"
-                    if file.can_run_code
-                    else ("ok" if file.weight_format else ""),
+                    "⚠ pickle: loading can run code" if file.can_run_code else ("ok" if file.weight_format else ""),
                 )
                 for file in details.files
             ],
@@ -309,9 +303,7 @@ class ModelPageScreen(Screen[None]):
     def _show_snippets(self, details: ModelDetails) -> None:
         blocks = self._snippets(details)
         text = "\n\n".join(f"# {SNIPPET_TITLES.get(key, key)}\n{code}" for key, code in blocks.items())
-        text += (
-            "\n\nD downloads it (safetensors only when the repo has them); y copies the hf download command."
-        )
+        text += "\n\nD downloads it (safetensors only when the repo has them); y copies the hf download command."
         self.query_one("#snippets", Static).update(plain(text))
 
     # Actions.
@@ -342,9 +334,7 @@ class ModelPageScreen(Screen[None]):
         if self.downloading:
             return
         if self.app.offline:  # type: ignore[attr-defined]
-            self.notify(
-                "Offline: downloads need the Hub. Press ctrl+r to retry the connection.", markup=False
-            )
+            self.notify("Offline: downloads need the Hub. Press ctrl+r to retry the connection.", markup=False)
             return
         self.downloading = True
         panel = self.query_one("#download-panel")
@@ -377,9 +367,7 @@ class ModelPageScreen(Screen[None]):
             problem = explain_hub_error(error, repo_id=self.repo_id, endpoint=getattr(api, "endpoint", None))
             self.post_message(DownloadEnded("failed", problem.message))
             return
-        self.post_message(
-            DownloadEnded("done", f"Downloaded {human_size(plan.total_bytes)} into {cache_dir}.")
-        )
+        self.post_message(DownloadEnded("done", f"Downloaded {human_size(plan.total_bytes)} into {cache_dir}."))
 
     @on(DownloadProgressed)
     def show_progress(self, event: DownloadProgressed) -> None:

@@ -82,9 +82,7 @@ class ModelsScreen(HubScreen):
         Binding("l", "toggle_cached", "Cached only", show=False, id="models.cached"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="models.clear"),
         *(
-            Binding(
-                str(slot), f"recall_preset({slot})", f"Preset {slot}", show=False, id=f"models.preset{slot}"
-            )
+            Binding(str(slot), f"recall_preset({slot})", f"Preset {slot}", show=False, id=f"models.preset{slot}")
             for slot in range(1, 5)
         ),
         *(
@@ -115,9 +113,7 @@ class ModelsScreen(HubScreen):
         self._spin = itertools.cycle(SPINNER)
 
     def compose_body(self) -> Iterable[Widget]:
-        yield Input(
-            value=self.query_value.text, placeholder="/ search models", id="model-search", compact=True
-        )
+        yield Input(value=self.query_value.text, placeholder="/ search models", id="model-search", compact=True)
         yield Static("", id="model-filters")
         yield RepoTable(id="models-table")
         yield Static("", id="models-message", classes="empty-state")
@@ -245,11 +241,7 @@ class ModelsScreen(HubScreen):
 
     def _show_filters(self) -> None:
         where = {"hub": "Hub", "index": "local index"}.get(self.source, "")
-        count = (
-            f"{self.total:,} in the {where}"
-            if self.total is not None
-            else f"{len(self.records)} from the {where}"
-        )
+        count = f"{self.total:,} in the {where}" if self.total is not None else f"{len(self.records)} from the {where}"
         waited = time.monotonic() - self.loading_since
         # The client retries slow or rate-limited requests on its own; say so rather than look stuck.
         slow = f" {waited:.0f} s, the Hub is slow or rate-limiting" if waited > 3 else ""
@@ -262,11 +254,7 @@ class ModelsScreen(HubScreen):
     @on(DataTable.RowHighlighted, "#models-table")
     def load_more(self, event: DataTable.RowHighlighted) -> None:
         """Fetch the next page when the cursor nears the end of what is loaded."""
-        if (
-            self.has_more
-            and not self.loading
-            and event.cursor_row >= event.data_table.row_count - LOAD_MORE_MARGIN
-        ):
+        if self.has_more and not self.loading and event.cursor_row >= event.data_table.row_count - LOAD_MORE_MARGIN:
             self._fetch(first=False)
 
     @on(DataTable.RowSelected, "#models-table")

@@ -52,8 +52,6 @@ class TrainingScreen(HubScreen):
         empty = (
             ""
             if rows
-            else (
-                f"No training runs yet in {runs_dir()}. Starting runs is not available in this version yet."
-            )
+            else (f"No training runs yet in {runs_dir()}. Starting runs is not available in this version yet.")
         )
         self.query_one("#runs-empty", Static).update(plain(empty))

@@ -22,9 +22,7 @@ class RepoTable(DataTable[object]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
 
-    def show_rows(
-        self, columns: Sequence[str | tuple[str, int]], rows: Sequence[tuple[str, Sequence[object]]]
-    ) -> None:
+    def show_rows(self, columns: Sequence[str | tuple[str, int]], rows: Sequence[tuple[str, Sequence[object]]]) -> None:
         """Replace the table's content: `rows` are (row key, cell values) pairs; a column given as
         (label, width) is capped at that width so narrow terminals still see the later columns."""
         self.clear(columns=True)
