@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from textual.geometry import Region
 from textual.widgets import DataTable, Markdown
 
 from hftui.app import HfTuiApp
@@ -22,6 +20,7 @@ from hftui.ui.screens.models import ModelsScreen
 from hftui.ui.screens.repo_card import RepoCardScreen
 from hftui.ui.screens.training import TrainingScreen
 from hftui.ui.widgets.status_line import OfflineBanner, StatusLine
+from tests.pilot import screen_text, settle, wait_for_text
 
 if TYPE_CHECKING:
     from hftui.hub.local_hub import LocalHub
@@ -40,42 +39,10 @@ def make_settings(endpoint: str, cache: Path, *, offline: bool = False) -> HubSe
     return HubSettings(endpoint, cache.parent, cache, offline, read_token_status())
 
 
-def screen_text(app: HfTuiApp) -> tuple[str, list]:
-    """Everything the current screen paints, as text, plus its segments."""
-    lines, segments = [], []
-    for widget in app.screen.query("*"):
-        if not widget.display or widget.size.area == 0:
-            continue
-        for strip in widget.render_lines(Region(0, 0, widget.size.width, widget.size.height)):
-            segments.extend(strip)
-            lines.append(strip.text)
-    return "\n".join(lines), segments
-
-
-async def wait_for_text(app: HfTuiApp, pilot, needle: str, timeout: float = 10.0) -> str:
-    """Pause until the screen paints `needle` (workers and their messages may lag under load)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        text = screen_text(app)[0]
-        if needle in text or loop.time() > deadline:
-            return text
-        await pilot.pause(0.05)
-
-
-async def settle(app: HfTuiApp, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def test_each_screen_opens_by_key(tmp_path: Path) -> None:
     app = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         for key, (mode, screen_type) in SCREENS.items():
             await pilot.press(key)
             await pilot.pause()
@@ -95,7 +62,7 @@ async def test_each_screen_opens_by_palette(tmp_path: Path, mode: str) -> None:
     app = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
     title = app.SCREEN_TITLES[mode][0]
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         if mode == "models":
             await pilot.press("c")
         await pilot.press("ctrl+p")
@@ -112,7 +79,7 @@ async def test_status_line_masks_the_token(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("HF_TOKEN", token)
     app = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         status = str(app.screen.query_one(StatusLine).render())
         assert "****WXYZ" in status and "HF_TOKEN" in status
         text, _ = screen_text(app)
@@ -123,7 +90,7 @@ async def test_status_line_masks_the_token(tmp_path: Path, monkeypatch: pytest.M
 async def test_offline_banner_when_local_hub_stops(tmp_path: Path, local_hub: LocalHub) -> None:
     app = HfTuiApp(make_settings(local_hub.url, tmp_path / "hub"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         banner = app.screen.query_one(OfflineBanner)
         assert app.reachability is not None and app.reachability.online
         assert not banner.has_class("-offline")
@@ -131,7 +98,7 @@ async def test_offline_banner_when_local_hub_stops(tmp_path: Path, local_hub: Lo
 
         local_hub.stop()
         await pilot.press("ctrl+r")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.offline
         assert banner.has_class("-offline") and banner.display
         assert "OFFLINE" in str(banner.render())
@@ -141,7 +108,7 @@ async def test_offline_banner_when_local_hub_stops(tmp_path: Path, local_hub: Lo
         local_hub.start()
         app.settings = make_settings(local_hub.url, tmp_path / "hub")
         await pilot.press("ctrl+r")
-        await settle(app, pilot)
+        await settle(pilot)
         assert not app.offline and not banner.has_class("-offline")
         assert "HF_HUB_OFFLINE" not in os.environ
 
@@ -173,10 +140,10 @@ async def test_hub_strings_render_as_plain_text(tmp_path: Path, hftui_home: Path
     (evil_dataset / "README.md").write_text("---\nlicense: '[link=file:///etc/passwd]x[/link]'\n---\n")
     app = HfTuiApp(make_settings("http://127.0.0.1:9", cache, offline=True))
     async with app.run_test(size=(200, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         for key in ("m", "a", "c", "d"):
             await pilot.press(key)
-            text = await wait_for_text(app, pilot, "[bold red]x[")
+            text = await wait_for_text(pilot, "[bold red]x[")
             assert "[bold red]x[" in text, key
             if key == "d":
                 assert "[link=file:///etc/passwd]x[/link]" in text, key
@@ -186,19 +153,19 @@ async def test_hub_strings_render_as_plain_text(tmp_path: Path, hftui_home: Path
 
         # The model page: card body, metadata and licence tabs.
         await pilot.press("m", "enter")
-        await wait_for_text(app, pilot, "Body [bold red]x[/] and")
+        await wait_for_text(pilot, "Body [bold red]x[/] and")
         assert isinstance(app.screen, ModelPageScreen)
         assert "\\x1b[2J" in app.screen.query_one(Markdown).source
         assert_plain(app)
         for tab in ("2", "3"):
             await pilot.press(tab)
-            text = await wait_for_text(app, pilot, "[link=file:///etc/passwd]x[/link]")
+            text = await wait_for_text(pilot, "[link=file:///etc/passwd]x[/link]")
             assert "[link=file:///etc/passwd]x[/link]" in text, tab
             assert_plain(app)
 
         # The plain card view reached from the Cache screen.
         await pilot.press("escape", "c", "enter")
-        text = await wait_for_text(app, pilot, "[link=file:///etc/passwd]x[/link]")
+        text = await wait_for_text(pilot, "[link=file:///etc/passwd]x[/link]")
         assert isinstance(app.screen, RepoCardScreen)
         assert "[bold red]x[/]" in text and "[link=file:///etc/passwd]x[/link]" in text
         assert_plain(app)
@@ -215,7 +182,7 @@ def assert_plain(app: HfTuiApp) -> None:
 async def test_palette_runs_bound_actions_and_theme_is_remembered(tmp_path: Path, hftui_home: Path) -> None:
     app = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         dark = app.current_theme.dark
         await pilot.press("ctrl+p")
         await pilot.pause()

@@ -15,6 +15,7 @@ from hftui.demo.tiny_models import TINY_MODELS
 from hftui.hub.cache import scan_local_cache
 from hftui.hub.settings import HubSettings, read_token_status
 from hftui.ui.widgets.repo_table import RepoTable
+from tests.pilot import settle
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +85,6 @@ async def test_demo_app_is_not_empty(demo_home: Path) -> None:
     settings = HubSettings("http://127.0.0.1:9", cache.parent, cache, True, read_token_status())
     app = HfTuiApp(settings)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         table = app.screen.query_one("#models-table", RepoTable)
         assert table.row_count >= len(TINY_MODELS)

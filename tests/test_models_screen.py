@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from hftui.ui.screens.confirm import ConfirmScreen
 from hftui.ui.screens.filter_picker import FilterPickerScreen
 from hftui.ui.screens.model_page import ModelPageScreen
 from hftui.ui.screens.models import ModelsScreen
+from tests.pilot import wait_until
 
 TASKS = ("text-classification", "image-classification", "automatic-speech-recognition", "text-generation")
 LIBRARIES = ("transformers", "timm", "sentence-transformers")
@@ -96,17 +96,6 @@ def browse_hub() -> Iterator[LocalHub]:
 def make_app(hub: LocalHub, cache: Path, *, offline: bool = False) -> HfTuiApp:
     settings = HubSettings(hub.url, cache.parent, cache, offline, read_token_status())
     return HfTuiApp(settings)
-
-
-async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let workers and messages run until `condition` holds (fails the test after `timeout`)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.02)
 
 
 def browser(app: HfTuiApp) -> ModelsScreen:
@@ -267,3 +256,103 @@ async def test_failing_hub_keeps_last_results(
         await wait_until(pilot, lambda: "⚠" in screen.message and not screen.loading)
         assert screen.records == before
         assert "rate" in screen.message.lower() or "429" in screen.message
+
+
+async def test_every_facet_and_toggle_filters(browse_hub: LocalHub, tmp_path: Path) -> None:
+    app = make_app(browse_hub, tmp_path / "hub")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await started(pilot)
+        await pilot.press("G")
+        await wait_until(pilot, lambda: len(screen.records) == N_MODELS + 1 and not screen.loading)
+        # facet position in the picker, typed value, the attribute set, and how a record shows it
+        cases = [
+            (0, "text-gen", "task", "text-generation", lambda r: r.pipeline_tag),
+            (1, "timm", "library", "timm", lambda r: r.library_name),
+            (2, "en", "language", "en", lambda r: "en" if "en" in r.languages else None),
+            (4, "org1", "author", "org1", lambda r: r.author),
+        ]
+        for downs, typed, attribute, value, shown in cases:
+            await pilot.press("x", "f")
+            await wait_until(pilot, lambda: isinstance(app.screen, FilterPickerScreen))
+            await pilot.press(*(["down"] * downs), "enter")
+            await wait_until(pilot, lambda: bool(app.screen.values))
+            await pilot.press(*typed, "enter")
+            await wait_until(
+                pilot,
+                lambda attribute=attribute, value=value: (
+                    isinstance(app.screen, ModelsScreen)
+                    and getattr(screen.query_value, attribute) == value
+                    and not screen.loading
+                ),
+            )
+            assert screen.records, attribute
+            assert all(shown(record) == value for record in screen.records), attribute
+
+        await pilot.press("x", "g")  # gated only: none of these models is gated
+        await wait_until(pilot, lambda: screen.query_value.gated is False and not screen.loading)
+        assert len(screen.records) == 50
+        await pilot.press("g")
+        await wait_until(pilot, lambda: screen.query_value.gated is True and not screen.loading)
+        assert screen.records == [] and "No models match" in screen.message
+
+        await pilot.press("x", "p")  # ≤1B: only models whose size is known; none is yet
+        await wait_until(pilot, lambda: screen.query_value.max_parameters == 1_000_000_000 and not screen.loading)
+        await pilot.press("x", "l")  # cached only: nothing is downloaded
+        await wait_until(pilot, lambda: screen.query_value.cached_only and not screen.loading)
+        assert screen.records == [] and screen.source == "index"
+
+
+def _odd_cards_hub() -> LocalHub:
+    hub = LocalHub()
+    huge = b"---\nlicense: mit\n---\n" + b"# Huge\n" + b"x" * (10 * 1024 * 1024)
+    hub.add_model("odd/huge-card", files={"README.md": huge})
+    hub.add_model("odd/latin1-card", files={"README.md": b"---\nlicense: mit\n---\nCaf\xe9 au lait\n"})
+    hub.add_model("odd/broken-yaml", files={"README.md": b"---\nlicense: [mit\n---\nStill readable\n"})
+    hub.add_model("odd/no-card", files={"config.json": b"{not json"})
+    return hub
+
+
+@pytest.mark.parametrize(
+    ("repo_id", "problem"),
+    [
+        ("odd/huge-card", "only its beginning is shown"),
+        ("odd/latin1-card", "not valid UTF-8"),
+        ("odd/broken-yaml", "YAML"),
+        ("odd/no-card", "no model card"),
+    ],
+)
+async def test_bad_cards_still_open(tmp_path: Path, repo_id: str, problem: str) -> None:
+    hub = _odd_cards_hub()
+    hub.start()
+    try:
+        app = make_app(hub, tmp_path / "hub")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.model_index is not None)
+            app.push_screen(ModelPageScreen(repo_id))
+            await wait_until(pilot, lambda: isinstance(app.screen, ModelPageScreen) and app.screen.details is not None)
+            details = app.screen.details
+            assert problem in (details.card.problem or ""), details.card.problem
+            if repo_id == "odd/no-card":
+                assert any("config.json" in str(item) for item in details.problems)
+    finally:
+        hub.stop()
+
+
+async def test_download_progress_is_reported(browse_hub: LocalHub, tmp_path: Path) -> None:
+    from hftui.ui.screens.model_page import DownloadProgressed
+
+    seen: list = []
+    app = make_app(browse_hub, tmp_path / "hub")
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await wait_until(pilot, lambda: app.model_index is not None)
+        app.push_screen(ModelPageScreen(DOWNLOADABLE))
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPageScreen) and app.screen.details is not None)
+        await pilot.press("D")
+        page = app.screen
+        await wait_until(pilot, lambda: not page.downloading and page.details.cached_revisions != ())
+    progress = [message.progress for message in seen if isinstance(message, DownloadProgressed)]
+    assert progress
+    done = [step.bytes_done for step in progress]
+    assert done == sorted(done)
+    assert progress[-1].bytes_done == progress[-1].total_bytes > 16_000  # the weights, not the pickle
+    assert progress[-1].files_done == progress[-1].files_total

@@ -30,8 +30,32 @@ class CardText:
         return None if value is None else str(value)
 
 
-def parse_card(content: str) -> CardText:
-    """Parse card text with huggingface_hub's RepoCard; never raises."""
+MAX_CARD_BYTES = 512_000  # cards above this are cut: a 10 MB README must not stall the page
+
+
+def decode_card_bytes(raw: bytes) -> tuple[str, str | None]:
+    """Card bytes as text, cut at MAX_CARD_BYTES, with a note when cut or not valid UTF-8."""
+    notes = []
+    if len(raw) > MAX_CARD_BYTES:
+        raw = raw[:MAX_CARD_BYTES]
+        notes.append(f"The card is larger than {MAX_CARD_BYTES // 1000} kB; only its beginning is shown.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", errors="replace")
+        notes.append("The card is not valid UTF-8; undecodable bytes are shown as \ufffd.")
+    return text, " ".join(notes) or None
+
+
+def parse_card(content: str, *, note: str | None = None) -> CardText:
+    """Parse card text with huggingface_hub's RepoCard; never raises. `note` is put before any problem."""
+    card = _parse_card(content.replace("\r\n", "\n"))
+    if note:
+        return CardText(card.metadata, card.body, f"{note} {card.problem or ''}".strip())
+    return card
+
+
+def _parse_card(content: str) -> CardText:
     from huggingface_hub import RepoCard
     from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
@@ -55,13 +79,5 @@ def read_card(path: Path) -> CardText:
         return CardText({}, "", "This repository has no model card (README.md).")
     except OSError as error:
         return CardText({}, "", f"The card could not be read: {error.strerror or error}")
-    try:
-        content = raw.decode("utf-8")
-        note = None
-    except UnicodeDecodeError:
-        content = raw.decode("utf-8", errors="replace")
-        note = "The card is not valid UTF-8; undecodable bytes are shown as \ufffd."
-    card = parse_card(content.replace("\r\n", "\n"))
-    if note:
-        return CardText(card.metadata, card.body, f"{note} {card.problem or ''}".strip())
-    return card
+    text, note = decode_card_bytes(raw)
+    return parse_card(text, note=note)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hftui.hub.cache import CachedRevision, scan_local_cache
-from hftui.hub.cards import CardText, parse_card
+from hftui.hub.cards import CardText, decode_card_bytes, parse_card
 from hftui.hub.errors import HubProblem, explain_hub_error
 from hftui.hub.index import ModelIndex, ModelRecord
 from hftui.hub.model_card import ModelCardFacts, card_facts
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
 PAGE_SIZE = 50
-MAX_CARD_BYTES = 2_000_000  # cards above this are cut: a 10 MB README must not stall the page
 
 
 @dataclass(frozen=True)
@@ -132,28 +131,10 @@ class ModelDetails:
         return self.facts.library_name or (self.record.library_name if self.record else None)
 
 
-def _decode(raw: bytes) -> tuple[str, str | None]:
-    note = None
-    if len(raw) > MAX_CARD_BYTES:
-        raw = raw[:MAX_CARD_BYTES]
-        note = f"The card is larger than {MAX_CARD_BYTES // 1_000_000} MB; only its beginning is shown."
-    try:
-        return raw.decode("utf-8"), note
-    except UnicodeDecodeError:
-        text = raw.decode("utf-8", errors="replace")
-        bad = "The card is not valid UTF-8; undecodable bytes are shown as \ufffd."
-        return text, f"{note} {bad}" if note else bad
-
-
-def card_from_bytes(raw: bytes | None) -> CardText:
-    """Parse card bytes (None: no card), noting truncation or bad encoding in `problem`."""
-    if raw is None:
+def _card_from_text(text: str | None, note: str | None) -> CardText:
+    if text is None:
         return CardText({}, "", "This repository has no model card (README.md).")
-    text, note = _decode(raw)
-    card = parse_card(text.replace("\r\n", "\n"))
-    if note:
-        return CardText(card.metadata, card.body, f"{note} {card.problem or ''}".strip())
-    return card
+    return parse_card(text, note=note)
 
 
 def _fetch_file(api: HfApi, repo_id: str, filename: str, revision: str | None) -> bytes | None:
@@ -222,11 +203,13 @@ def fetch_model_details(
         for sibling in info.siblings or []
     ]
     safetensors_total = info.safetensors.total if info.safetensors else None
-    if raw_card is not None:
-        index.set_card(repo_id, _decode(raw_card)[0])
+    card_text, card_note = decode_card_bytes(raw_card) if raw_card is not None else (None, None)
+    if card_text is not None:
+        index.set_card(repo_id, card_text)
     payload = {
         "repo_id": repo_id,
-        "card": _decode(raw_card)[0] if raw_card is not None else None,
+        "card": card_text,
+        "card_note": card_note,
         "config": config if isinstance(config, dict) else None,
         "files": files,
         "commits": [commit.__dict__ for commit in commits],
@@ -248,7 +231,10 @@ def _details_from_payload(
     problems: list[HubProblem | str],
 ) -> ModelDetails:
     card_text = payload.get("card")
-    card = card_from_bytes(card_text.encode("utf-8") if isinstance(card_text, str) else None)
+    card_note = payload.get("card_note")
+    card = _card_from_text(
+        card_text if isinstance(card_text, str) else None, card_note if isinstance(card_note, str) else None
+    )
     config = payload.get("config") if isinstance(payload.get("config"), dict) else None
     summary = summarize_config(config) if config else None
     files = describe_files(
@@ -311,8 +297,10 @@ def local_model_details(repo_id: str, *, cache_dir: Path, index: ModelIndex, see
             if path.is_file()
         ]
         seen_payload = seen.load(repo_id) or {}
+        card_text, card_note = decode_card_bytes(readme.read_bytes()) if readme.is_file() else (None, None)
         payload = {
-            "card": readme.read_bytes().decode("utf-8", errors="replace") if readme.is_file() else None,
+            "card": card_text,
+            "card_note": card_note,
             "config": config,
             "files": files,
             "commits": seen_payload.get("commits") or [],
