@@ -186,3 +186,17 @@ def test_parameter_count_falls_back_to_the_config(local_hub: LocalHub) -> None:
     assert parameter_count(info, config=GPT2) == (12 * 12 * 768 * 768 + 50257 * 768, "estimated from config")
     assert parameter_count(info) == (None, "unknown")
     assert parameter_count(object()) == (None, "unknown")
+
+
+def test_safetensors_parameters_from_headers(tmp_path: Path) -> None:
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from hftui.hub.repo_files import safetensors_parameters
+
+    save_file({"a": np.zeros((3, 4), dtype=np.float32)}, str(tmp_path / "model-00001-of-00002.safetensors"))
+    save_file({"b": np.zeros((5,), dtype=np.float16)}, str(tmp_path / "model-00002-of-00002.safetensors"))
+    assert safetensors_parameters(tmp_path) == 17
+    assert safetensors_parameters(tmp_path / "missing") is None
+    (tmp_path / "broken.safetensors").write_bytes(b"\xff" * 8)
+    assert safetensors_parameters(tmp_path) is None

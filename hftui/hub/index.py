@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from hftui.hub.cache import CachedRepo, CacheScan
 from hftui.hub.cards import read_card
 from hftui.hub.query import DEFAULT_SORT, ModelQuery
+from hftui.hub.repo_files import safetensors_parameters
 from hftui.paths import hftui_home
 
 if TYPE_CHECKING:
@@ -423,6 +424,8 @@ def _card_record(repo: CachedRepo, metadata: dict[str, Any]) -> ModelRecord:
         tags=tuple(tags),
         # A card only says that access is gated; "manual" (approval needed) is the cautious reading.
         gated="manual" if "extra_gated_prompt" in metadata or "extra_gated_fields" in metadata else None,
+        # Offline, the weights' own headers are the only source of a parameter count (for the Fits column).
+        parameters=safetensors_parameters(repo.snapshot_path),
     )
 
 

@@ -250,3 +250,34 @@ def parameter_count(info: Any, *, config: Mapping[str, Any] | None = None) -> tu
             if estimate:
                 return estimate, "estimated from config"
     return None, "unknown"
+
+
+MAX_SAFETENSORS_HEADER = 100_000_000  # a larger header means a damaged or hostile file
+
+
+def safetensors_parameters(folder: Path | None) -> int | None:
+    """Count the parameters of the *.safetensors files in a local folder (a cached snapshot) by reading
+    only their headers: 8 bytes of length, then JSON naming each tensor's shape. None when there are none
+    or a header cannot be read."""
+    import json
+    import math
+    import struct
+
+    if folder is None or not folder.is_dir():
+        return None
+    total = 0
+    found = False
+    for path in sorted(folder.rglob("*.safetensors")):
+        try:
+            with open(path, "rb") as stream:
+                (length,) = struct.unpack("<Q", stream.read(8))
+                if length > MAX_SAFETENSORS_HEADER:
+                    return None
+                header = json.loads(stream.read(length))
+        except (OSError, ValueError, struct.error):
+            return None
+        for name, tensor in header.items():
+            if name != "__metadata__" and isinstance(tensor, dict) and isinstance(tensor.get("shape"), list):
+                total += math.prod(int(size) for size in tensor["shape"])
+                found = True
+    return total if found else None
