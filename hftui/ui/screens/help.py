@@ -42,7 +42,7 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#help-table", DataTable)
-        table.add_columns("Key", "Action", "Where")
+        table.add_columns("Key", "Where", "Action")
         seen: set[tuple[str, str]] = set()
         for where, bindings in self.sections:
             for binding in _as_bindings(bindings):
@@ -52,5 +52,5 @@ class HelpScreen(ModalScreen[None]):
                     if (display, where) in seen:
                         continue
                     seen.add((display, where))
-                    table.add_row(plain_cell(display), plain_cell(description), plain_cell(where))
+                    table.add_row(plain_cell(display), plain_cell(where), plain_cell(description))
         table.focus()
