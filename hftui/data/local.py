@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hftui.hub.cards import read_card
 
-# File endings the datasets library's packaged builders read, by builder name.
+# File endings the datasets library's packaged builders read, and the builder that reads them.
 DATA_FORMATS = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -16,6 +16,14 @@ DATA_FORMATS = {
     ".parquet": "parquet",
     ".txt": "text",
     ".arrow": "arrow",
+    ".png": "imagefolder",
+    ".jpg": "imagefolder",
+    ".jpeg": "imagefolder",
+    ".webp": "imagefolder",
+    ".gif": "imagefolder",
+    ".wav": "audiofolder",
+    ".flac": "audiofolder",
+    ".mp3": "audiofolder",
 }
 
 

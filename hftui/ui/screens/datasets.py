@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import on, work
+from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
@@ -33,6 +35,7 @@ class DatasetsScreen(HubScreen):
     """Cached Hub datasets and local dataset folders; Enter opens the card."""
 
     HELP_TITLE = "Datasets"
+    BINDINGS = [Binding("i", "show_card", "Card", id="datasets.card")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -103,17 +106,39 @@ class DatasetsScreen(HubScreen):
             plain(f"Datasets: {len(cached)} cached, {len(self.local_datasets)} local")
         )
 
-    @on(DataTable.RowSelected, "#datasets-table")
-    def open_dataset(self, event: DataTable.RowSelected) -> None:
-        """Open the selected dataset's card."""
-        key = str(event.row_key.value)
+    def _selected(self) -> tuple[str, Path | None, Path | None] | None:
+        """(title, card path, data folder) of the highlighted row."""
+        table = self.query_one("#datasets-table", RepoTable)
+        if table.row_count == 0:
+            return None
+        key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         scan: CacheScan | None = self.app.cache_scan  # type: ignore[attr-defined]
         if key.startswith("hub:") and scan:
             for repo in scan.of_type("dataset"):
                 if repo.repo_id == key[4:]:
-                    self.app.push_screen(RepoCardScreen.for_cached_repo(repo))
+                    title = f"dataset: {repo.repo_id}  ({human_size(repo.size_on_disk)}, cached)"
+                    snapshot = repo.snapshot_path
+                    return title, snapshot / "README.md" if snapshot else None, snapshot
         elif key.startswith("local:"):
             for local in self.local_datasets:
                 if str(local.path) == key[6:]:
                     title = f"local dataset: {local.name}  ({human_size(local.size_on_disk)}, {local.path})"
-                    self.app.push_screen(RepoCardScreen(title, local.card_path))
+                    return title, local.card_path, local.path
+        return None
+
+    @on(DataTable.RowSelected, "#datasets-table")
+    def preview_dataset(self) -> None:
+        """Stream a sample of the selected dataset's files (they are on disk, so this works offline)."""
+        from hftui.data.sampler import SampleSource
+        from hftui.ui.screens.dataset_preview import DatasetPreviewScreen
+
+        selected = self._selected()
+        if selected is not None and selected[2] is not None:
+            title, _card, folder = selected
+            self.app.push_screen(DatasetPreviewScreen(SampleSource("local", str(folder)), title=title))
+
+    def action_show_card(self) -> None:
+        """Open the selected dataset's card."""
+        selected = self._selected()
+        if selected is not None:
+            self.app.push_screen(RepoCardScreen(selected[0], selected[1]))

@@ -1,0 +1,184 @@
+"""Preview a dataset by streaming a sample: rows as they arrive, a lazy filter, column statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import get_current_worker
+
+from hftui.data.cells import describe_cell, full_value
+from hftui.data.sampler import SampleBatch, SampleError, SampleOptions, SampleSource, stream_sample
+from hftui.data.stats import bar, column_stats
+from hftui.hub.plain_text import printable
+from hftui.ui.untrusted import plain, plain_cell
+
+DEFAULT_ROWS = 100
+
+
+@dataclass
+class SampleBatchArrived(Message):
+    """More rows of the sample."""
+
+    batch: SampleBatch
+
+
+@dataclass
+class SampleEnded(Message):
+    """The stream finished, failed or was cancelled."""
+
+    outcome: str  # "done", "cancelled", "failed"
+    text: str
+
+
+class DatasetPreviewScreen(Screen[None]):
+    """Streams `n` rows of one split; escape stops the stream (or goes back when none runs)."""
+
+    HELP_TITLE = "Dataset preview"
+    BINDINGS = [
+        Binding("escape", "stop_or_back", "Stop/back", id="preview.back"),
+        Binding("slash", "focus_filter", "Filter", id="preview.filter"),
+        Binding("r", "restart", "Re-sample", id="preview.restart"),
+        Binding("ctrl+s", "toggle_stats", "Stats", id="preview.stats"),
+    ]
+
+    def __init__(self, source: SampleSource, *, title: str | None = None) -> None:
+        super().__init__()
+        self.source = source
+        self.title_text = title or source.location
+        self.rows: list[dict] = []
+        self.columns: tuple[str, ...] = ()
+        self.features: dict | None = None
+        self.streaming = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(plain(self.title_text, single_line=True), id="preview-title", classes="screen-heading")
+        with Horizontal(id="preview-controls"):
+            yield Input(str(DEFAULT_ROWS), placeholder="rows", id="preview-n", compact=True, type="integer")
+            yield Input(placeholder="/ filter, e.g. label == 1 and len(text) > 20", id="preview-filter", compact=True)
+        yield Static("", id="preview-status")
+        with Horizontal(id="preview-body"):
+            yield DataTable(id="preview-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="preview-stats-box"):
+                yield Static("", id="preview-stats")
+        yield Static("", id="preview-detail")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#preview-detail").display = False
+        self.action_restart()
+
+    def action_restart(self) -> None:
+        """Start (or restart) the stream with the chosen row count and filter."""
+        self.workers.cancel_group(self, "sample")
+        n_text = self.query_one("#preview-n", Input).value.strip()
+        n = int(n_text) if n_text.isdigit() and int(n_text) > 0 else DEFAULT_ROWS
+        row_filter = self.query_one("#preview-filter", Input).value.strip() or None
+        self.rows = []
+        table = self.query_one("#preview-table", DataTable)
+        table.clear(columns=True)
+        self.streaming = True
+        self.query_one("#preview-status", Static).update("Opening the stream…")
+        self.sample(SampleOptions(n=n, row_filter=row_filter))
+        self.set_focus(table)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sample", description="Stream a sample")
+    def sample(self, options: SampleOptions) -> None:
+        """Stream batches off the event loop; cancellation is checked between rows."""
+        worker = get_current_worker()
+        try:
+            for batch in stream_sample(self.source, options, is_cancelled=lambda: worker.is_cancelled):
+                self.post_message(SampleBatchArrived(batch))
+        except SampleError as error:
+            self.post_message(SampleEnded("failed", str(error)))
+            return
+        if worker.is_cancelled:
+            self.post_message(SampleEnded("cancelled", "Stopped."))
+        else:
+            self.post_message(SampleEnded("done", "Done."))
+
+    @on(SampleBatchArrived)
+    def add_rows(self, event: SampleBatchArrived) -> None:
+        """Append a batch, then refresh the timing line and the statistics."""
+        batch = event.batch
+        table = self.query_one("#preview-table", DataTable)
+        if not table.columns:
+            self.columns = batch.columns
+            self.features = batch.features
+            table.add_columns(*(printable(column, single_line=True) for column in batch.columns))
+        for row in batch.rows:
+            self.rows.append(row)
+            feature = self.features or {}
+            table.add_row(*(plain_cell(describe_cell(row.get(column), feature.get(column))) for column in self.columns))
+        first = f"first row after {batch.seconds_to_first_row:.2f} s" if batch.seconds_to_first_row else ""
+        speed = f"{batch.rows_per_second:,.0f} rows/s" if batch.rows_per_second else ""
+        status = " · ".join(part for part in (f"{batch.rows_so_far} rows", first, speed) if part)
+        self.query_one("#preview-status", Static).update(plain(status + " · streaming (escape stops)"))
+        self.show_stats()
+
+    @on(SampleEnded)
+    def end_stream(self, event: SampleEnded) -> None:
+        """Say how the stream ended."""
+        self.streaming = False
+        status = self.query_one("#preview-status", Static)
+        if event.outcome == "failed":
+            status.update(plain(f"⚠ {event.text}"))
+        else:
+            status.update(plain(f"{len(self.rows)} rows · {event.text}"))
+
+    def show_stats(self) -> None:
+        """Column statistics over the rows so far."""
+        lines: list[str] = []
+        for stats in column_stats(self.rows, self.features):
+            lines.append(f"{stats.name} ({stats.kind}) nulls {stats.nulls}/{stats.count}")
+            if stats.minimum is not None:
+                lines.append(f"  min {stats.minimum:g} mean {stats.mean:.3g} max {stats.maximum:g}")
+            if stats.length_mean is not None:
+                lines.append(f"  length {stats.length_min} to {stats.length_max}, mean {stats.length_mean:.0f}")
+            pairs = stats.classes or stats.length_histogram
+            largest = max((count for _, count in pairs), default=0)
+            for label, count in pairs[:8]:
+                lines.append(f"  {label[:12]:12} {bar(count, largest, 10)} {count}")
+        self.query_one("#preview-stats", Static).update(plain("\n".join(lines)))
+
+    @on(DataTable.RowSelected, "#preview-table")
+    def show_row(self, event: DataTable.RowSelected) -> None:
+        """Enter shows the whole row, untruncated."""
+        if event.cursor_row >= len(self.rows):
+            return
+        row = self.rows[event.cursor_row]
+        feature = self.features or {}
+        text = "\n".join(f"{column}: {full_value(row.get(column), feature.get(column))}" for column in self.columns)
+        detail = self.query_one("#preview-detail", Static)
+        detail.update(plain(text))
+        detail.display = True
+
+    @on(Input.Submitted)
+    def apply_inputs(self) -> None:
+        """Enter in either box re-samples with the new settings."""
+        self.action_restart()
+
+    def action_focus_filter(self) -> None:
+        """Type a filter."""
+        self.set_focus(self.query_one("#preview-filter", Input))
+
+    def action_toggle_stats(self) -> None:
+        """Show or hide the statistics panel."""
+        box = self.query_one("#preview-stats-box")
+        box.display = not box.display
+
+    def action_stop_or_back(self) -> None:
+        """Escape: close the row detail, else stop the stream, else go back."""
+        detail = self.query_one("#preview-detail")
+        if detail.display:
+            detail.display = False
+        elif self.streaming:
+            self.workers.cancel_group(self, "sample")
+        else:
+            self.app.pop_screen()
