@@ -96,3 +96,37 @@ async def test_escape_stops_the_stream(tmp_path: Path) -> None:
         assert "Stopped" in str(screen.query_one("#preview-status").render())
         await pilot.press("escape")
         assert not isinstance(app.screen, DatasetPreviewScreen)
+
+
+async def test_value_counts_sort_skip_and_save(tmp_path: Path, hftui_home: Path) -> None:
+    path = write("jsonl", tmp_path / "data")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = DatasetPreviewScreen(SampleSource("local", str(path)))
+        app.push_screen(screen)
+        await wait_until(pilot, lambda: len(screen.rows) == 100 and not screen.streaming)
+
+        await pilot.press("v", "down", "enter")  # the label column
+        await wait_until(pilot, lambda: screen.counts_column == "label")
+        counts = str(screen.query_one("#preview-stats").render())
+        assert "Most frequent values of label" in counts and "34" in counts  # 34 zeros in rows 0..99
+
+        await pilot.press("o", "down", "down", "enter")  # sort by score, then again: descending
+        await wait_until(pilot, lambda: screen.sorted_by == ("score", False))
+        assert [row["score"] for row in screen.rows] == sorted(row["score"] for row in screen.rows)
+        await pilot.press("o", "down", "down", "enter")
+        await wait_until(pilot, lambda: screen.sorted_by == ("score", True))
+        assert screen.rows[0]["score"] == max(row["score"] for row in screen.rows)
+
+        screen.query_one("#preview-skip").value = "1990"
+        screen.action_restart()
+        await wait_until(pilot, lambda: len(screen.rows) == 10 and not screen.streaming)
+        assert screen.rows[0]["score"] == 199.0
+
+        await pilot.press("w", "enter")  # Parquet
+        saved = hftui_home / "samples" / "rows-jsonl-10.parquet"
+        await wait_until(pilot, lambda: saved.is_file())
+    from datasets import load_dataset
+
+    reopened = load_dataset("parquet", data_files=str(saved), split="train")
+    assert reopened.num_rows == 10 and reopened[0]["score"] == 199.0

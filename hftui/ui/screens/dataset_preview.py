@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,8 +17,10 @@ from textual.worker import get_current_worker
 
 from hftui.data.cells import describe_cell, full_value
 from hftui.data.sampler import SampleBatch, SampleError, SampleOptions, SampleSource, stream_sample
-from hftui.data.stats import bar, column_stats
+from hftui.data.stats import bar, column_stats, save_sample, sort_rows, value_counts
 from hftui.hub.plain_text import printable
+from hftui.paths import hftui_home
+from hftui.ui.screens.choice import ChoiceScreen
 from hftui.ui.untrusted import plain, plain_cell
 
 DEFAULT_ROWS = 100
@@ -37,6 +41,14 @@ class SampleEnded(Message):
     text: str
 
 
+@dataclass
+class SampleSaved(Message):
+    """The sample was written to `path`."""
+
+    path: Path
+    rows: int
+
+
 class DatasetPreviewScreen(Screen[None]):
     """Streams `n` rows of one split; escape stops the stream (or goes back when none runs)."""
 
@@ -46,6 +58,9 @@ class DatasetPreviewScreen(Screen[None]):
         Binding("slash", "focus_filter", "Filter", id="preview.filter"),
         Binding("r", "restart", "Re-sample", id="preview.restart"),
         Binding("ctrl+s", "toggle_stats", "Stats", id="preview.stats"),
+        Binding("v", "value_counts", "Value counts", id="preview.counts"),
+        Binding("o", "sort_by", "Sort by", id="preview.sort"),
+        Binding("w", "save_sample", "Save", id="preview.save"),
     ]
 
     def __init__(self, source: SampleSource, *, title: str | None = None) -> None:
@@ -56,11 +71,15 @@ class DatasetPreviewScreen(Screen[None]):
         self.columns: tuple[str, ...] = ()
         self.features: dict | None = None
         self.streaming = False
+        self.counts_column: str | None = None
+        self.sorted_by: tuple[str, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(plain(self.title_text, single_line=True), id="preview-title", classes="screen-heading")
         with Horizontal(id="preview-controls"):
             yield Input(str(DEFAULT_ROWS), placeholder="rows", id="preview-n", compact=True, type="integer")
+            yield Input("0", placeholder="skip", id="preview-skip", compact=True, type="integer")
+            yield Input("0", placeholder="shuffle", id="preview-shuffle", compact=True, type="integer")
             yield Input(placeholder="/ filter, e.g. label == 1 and len(text) > 20", id="preview-filter", compact=True)
         yield Static("", id="preview-status")
         with Horizontal(id="preview-body"):
@@ -77,16 +96,23 @@ class DatasetPreviewScreen(Screen[None]):
     def action_restart(self) -> None:
         """Start (or restart) the stream with the chosen row count and filter."""
         self.workers.cancel_group(self, "sample")
-        n_text = self.query_one("#preview-n", Input).value.strip()
-        n = int(n_text) if n_text.isdigit() and int(n_text) > 0 else DEFAULT_ROWS
+        n = self._number("#preview-n") or DEFAULT_ROWS
+        skip = self._number("#preview-skip")
+        shuffle = self._number("#preview-shuffle") or None  # a buffer size; 0 means in file order
         row_filter = self.query_one("#preview-filter", Input).value.strip() or None
         self.rows = []
         table = self.query_one("#preview-table", DataTable)
         table.clear(columns=True)
         self.streaming = True
         self.query_one("#preview-status", Static).update("Opening the stream…")
-        self.sample(SampleOptions(n=n, row_filter=row_filter))
+        self.counts_column = None
+        self.sorted_by = None
+        self.sample(SampleOptions(n=n, skip=skip, shuffle_buffer=shuffle, row_filter=row_filter))
         self.set_focus(table)
+
+    def _number(self, selector: str) -> int:
+        text = self.query_one(selector, Input).value.strip()
+        return int(text) if text.isdigit() else 0
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sample", description="Stream a sample")
     def sample(self, options: SampleOptions) -> None:
@@ -122,6 +148,11 @@ class DatasetPreviewScreen(Screen[None]):
         self.query_one("#preview-status", Static).update(plain(status + " · streaming (escape stops)"))
         self.show_stats()
 
+    @on(SampleSaved)
+    def say_saved(self, event: SampleSaved) -> None:
+        """Tell the user where the file is."""
+        self.notify(printable(f"Saved {event.rows} rows to {event.path}"), title="Sample saved", markup=False)
+
     @on(SampleEnded)
     def end_stream(self, event: SampleEnded) -> None:
         """Say how the stream ended."""
@@ -133,8 +164,15 @@ class DatasetPreviewScreen(Screen[None]):
             status.update(plain(f"{len(self.rows)} rows · {event.text}"))
 
     def show_stats(self) -> None:
-        """Column statistics over the rows so far."""
+        """Column statistics over the rows so far, or the value counts of one column when asked for."""
         lines: list[str] = []
+        if self.counts_column:
+            counts = value_counts(self.rows, self.counts_column)
+            largest = max((count for _, count in counts), default=0)
+            lines.append(f"Most frequent values of {self.counts_column} (v: back to statistics)")
+            lines += [f"{bar(count, largest, 10)} {count:>5}  {value[:40]}" for value, count in counts]
+            self.query_one("#preview-stats", Static).update(plain("\n".join(lines)))
+            return
         for stats in column_stats(self.rows, self.features):
             lines.append(f"{stats.name} ({stats.kind}) nulls {stats.nulls}/{stats.count}")
             if stats.minimum is not None:
@@ -163,6 +201,70 @@ class DatasetPreviewScreen(Screen[None]):
     def apply_inputs(self) -> None:
         """Enter in either box re-samples with the new settings."""
         self.action_restart()
+
+    def _pick_column(self, title: str, then: Callable[[str], None]) -> None:
+        if not self.columns:
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                then(self.columns[index])
+
+        self.app.push_screen(ChoiceScreen(title, self.columns), chosen)
+
+    def action_value_counts(self) -> None:
+        """Show the most frequent values of a column (again: back to the statistics)."""
+        if self.counts_column:
+            self.counts_column = None
+            self.show_stats()
+            return
+
+        def show(column: str) -> None:
+            self.counts_column = column
+            self.query_one("#preview-stats-box").display = True
+            self.show_stats()
+
+        self._pick_column("Value counts of which column?", show)
+
+    def action_sort_by(self) -> None:
+        """Sort the sample by a column; choosing the same column again reverses the order."""
+
+        def sort(column: str) -> None:
+            descending = self.sorted_by == (column, False)
+            self.sorted_by = (column, descending)
+            self.rows = list(sort_rows(self.rows, column, descending=descending))
+            self._refill()
+
+        self._pick_column("Sort the sample by which column?", sort)
+
+    def _refill(self) -> None:
+        table = self.query_one("#preview-table", DataTable)
+        table.clear()
+        feature = self.features or {}
+        for row in self.rows:
+            table.add_row(*(plain_cell(describe_cell(row.get(column), feature.get(column))) for column in self.columns))
+
+    def action_save_sample(self) -> None:
+        """Save the sample as Parquet or JSON Lines under hftui's home, to reopen offline or analyse later."""
+        if not self.rows or self.streaming:
+            self.notify("Wait for the sample to finish streaming, then save it.", markup=False)
+            return
+
+        def save(index: int | None) -> None:
+            if index is not None:
+                suffix = (".parquet", ".jsonl")[index]
+                name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in Path(self.source.location).name)
+                target = hftui_home() / "samples" / f"{name or 'sample'}-{len(self.rows)}{suffix}"
+                self.save(target)
+
+        self.app.push_screen(ChoiceScreen("Save the sample as", ("Parquet", "JSON Lines")), save)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sample-save", description="Save the sample")
+    def save(self, target: Path) -> None:
+        """Write the file off the event loop (to a temporary name, then renamed)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path = save_sample(self.rows, target, features=self.features)
+        self.post_message(SampleSaved(path, len(self.rows)))
 
     def action_focus_filter(self) -> None:
         """Type a filter."""
