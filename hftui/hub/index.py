@@ -1,8 +1,16 @@
-"""One local SQLite index of model metadata, fed by Hub listings and the local cache, searched offline.
+"""One local SQLite index of model and dataset metadata, fed by Hub listings and the local cache, searched offline.
 
-Listings are written through (`upsert_model_infos`), the local HF cache is folded in at start-up
-(`index_cache`), and `search`/`count`/`facet_counts` answer a `ModelQuery` from the file alone, so the
-models screen works the same online and offline.
+Listings are written through (`upsert_model_infos`, `upsert_dataset_infos`), the local HF cache is folded in
+at start-up (`index_cache`, models and datasets with their card facts), and `search`/`count`/`facet_counts`
+answer a `ModelQuery` or a `DatasetQuery` from the file alone, so the Models and Datasets screens work the
+same online and offline.
+
+Datasets live in the same file, connection and lock, with their own tables (`datasets`, `dataset_cards`,
+`dataset_terms`) built the same way, described by a `_Kind`: one table holds every column (datasets are
+far fewer than models, so the narrow keys table is not worth a join), the multi-valued facets (task
+categories, modalities, size categories, languages, licences) are JSON lists, and `facet_totals` counts
+their values under "dataset."-prefixed facet names. Everything below about words, tokens and the two
+query plans holds for both.
 
 How it stays fast at a million rows (bench/index_scale.py measures it):
 
@@ -51,20 +59,21 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from hftui.hub.cache import CachedRepo, CacheScan
 from hftui.hub.cards import read_card
-from hftui.hub.query import DEFAULT_SORT, ModelQuery
+from hftui.hub.query import DEFAULT_SORT, DatasetQuery, ModelQuery
 from hftui.hub.repo_files import safetensors_parameters
 from hftui.paths import hftui_home
 
 if TYPE_CHECKING:
-    from huggingface_hub import ModelInfo
+    from huggingface_hub import DatasetInfo, ModelInfo
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: datasets
 CACHE_STATES = ("cached", "partial", "remote")
 FACETS = ("task", "library", "language", "license", "author")
+DATASET_FACETS = ("task_category", "modality", "size_category", "language", "license", "author")
 
 # Above this many FTS matches, walking the sort index beats fetching and sorting every match
 # (bench/index_scale.py: a page needs ~50 * rows / matches scanned rows; a match costs about one).
@@ -86,9 +95,27 @@ _SORT_COLUMNS = {
     "created": "created_at",
 }
 _FACET_COLUMNS = {"task": "pipeline_tag", "library": "library_name", "license": "license", "author": "author"}
+# Every dataset facet but the author is a JSON list column.
+_DATASET_FACET_COLUMNS = {
+    "task_category": "task_categories",
+    "modality": "modalities",
+    "size_category": "size_categories",
+    "language": "languages",
+    "license": "licenses",
+    "author": "author",
+}
 # Token prefixes in `words`; "_" is a token character for FTS but never part of a searched word, so typed
 # text cannot reach these.
-_FACET_TOKENS = {"task": "_t_", "library": "_b_", "language": "_l_", "license": "_c_", "author": "_a_"}
+_FACET_TOKENS = {
+    "task": "_t_",
+    "library": "_b_",
+    "language": "_l_",
+    "license": "_c_",
+    "author": "_a_",
+    "task_category": "_tc_",
+    "modality": "_mo_",
+    "size_category": "_sc_",
+}
 _GATED, _NOT_GATED, _CACHED = "_g_1", "_g_0", "_k_1"
 
 _MODEL_COLUMNS = (
@@ -119,6 +146,32 @@ _SELECT_ROW = ", ".join(
     ["m.id", *(f"m.{column}" for column in _MODEL_COLUMNS), *(f"k.{column}" for column in _KEY_COLUMNS)]
 )
 _FROM_ROWS = "models AS m JOIN model_keys AS k ON k.id = m.id"
+
+_DATASET_COLUMNS = (
+    "repo_id",
+    "author",
+    "task_categories",
+    "modalities",
+    "size_categories",
+    "languages",
+    "licenses",
+    "tags",
+    "trending_score",
+    "likes",
+    "downloads",
+    "last_modified",
+    "created_at",
+    "gated",
+    "cache_state",
+    "cached_revisions",
+    "size_on_disk",
+    "card_revision",
+    "words",
+)
+_DATASET_JSON_COLUMNS = frozenset(
+    {"task_categories", "modalities", "size_categories", "languages", "licenses", "tags", "cached_revisions"}
+)
+_DATASET_SELECT_ROW = ", ".join(["k.id", *(f"k.{column}" for column in _DATASET_COLUMNS)])
 
 SCHEMA_SQL = f"""
 CREATE TABLE models (
@@ -164,6 +217,42 @@ CREATE VIRTUAL TABLE model_terms USING fts5(
 CREATE TABLE facet_totals (
     facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (facet, value)
 ) WITHOUT ROWID;
+
+CREATE TABLE datasets (
+    id INTEGER PRIMARY KEY,
+    repo_id TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    author TEXT,
+    task_categories TEXT,
+    modalities TEXT,
+    size_categories TEXT,
+    languages TEXT,
+    licenses TEXT,
+    tags TEXT,
+    trending_score REAL,
+    likes INTEGER,
+    downloads INTEGER,
+    last_modified REAL,
+    created_at REAL,
+    gated TEXT,
+    cache_state TEXT NOT NULL DEFAULT 'remote',
+    cached_revisions TEXT,
+    size_on_disk INTEGER,
+    card_revision TEXT,
+    words TEXT NOT NULL
+);
+CREATE INDEX datasets_by_trending ON datasets(trending_score);
+CREATE INDEX datasets_by_likes ON datasets(likes);
+CREATE INDEX datasets_by_downloads ON datasets(downloads);
+CREATE INDEX datasets_by_updated ON datasets(last_modified);
+CREATE INDEX datasets_by_created ON datasets(created_at);
+CREATE INDEX datasets_on_disk ON datasets(cache_state) WHERE cache_state != 'remote';
+
+CREATE TABLE dataset_cards (id INTEGER PRIMARY KEY, card_text TEXT NOT NULL);
+
+CREATE VIRTUAL TABLE dataset_terms USING fts5(
+    terms, content='', detail=none, columnsize=0,
+    tokenize="unicode61 remove_diacritics 0 tokenchars '_'", prefix='1 2 3 4 5'
+);
 PRAGMA user_version = {SCHEMA_VERSION};
 """
 
@@ -190,6 +279,40 @@ class ModelRecord:
     cached_revisions: tuple[str, ...] = ()
     size_on_disk: int | None = None
     card_text: str | None = None
+
+    @property
+    def is_cached(self) -> bool:
+        """Whether any of the repo is on disk (fully or with downloads still incomplete)."""
+        return self.cache_state != "remote"
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """What the index knows about one dataset repo: Hub metadata, card facts and its local cache state."""
+
+    repo_id: str
+    author: str | None = None
+    task_categories: tuple[str, ...] = ()
+    modalities: tuple[str, ...] = ()
+    size_categories: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    licenses: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    downloads: int | None = None
+    likes: int | None = None
+    trending_score: float | None = None
+    created_at: float | None = None
+    last_modified: float | None = None
+    gated: str | None = None
+    cache_state: str = "remote"
+    cached_revisions: tuple[str, ...] = ()
+    size_on_disk: int | None = None
+    card_text: str | None = None
+
+    @property
+    def license(self) -> str | None:
+        """The first licence (most datasets have one)."""
+        return self.licenses[0] if self.licenses else None
 
     @property
     def is_cached(self) -> bool:
@@ -280,6 +403,26 @@ def _row_words(row: dict[str, Any]) -> str:
     for language in row["languages"]:
         words.append(_facet_token("language", language))
     words.append(_GATED if row["gated"] else _NOT_GATED)
+    if row["cache_state"] != "remote":
+        words.append(_CACHED)
+    return " " + " ".join(dict.fromkeys(words)) + " "
+
+
+def _dataset_row_words(row: dict[str, Any]) -> str:
+    """The `words` column of a dataset row, built like `_row_words` from the dataset facets."""
+    repo_id: str = row["repo_id"]
+    owner, slash, name = repo_id.rpartition("/")
+    words = _words_and_parts(name)
+    if slash:
+        words.extend(_author_words(owner))
+    if row["author"]:
+        words.extend(_author_words(row["author"]))
+    for tag in row["tags"]:
+        words.extend(_tag_words(tag))
+    for facet, column in _DATASET_FACET_COLUMNS.items():
+        values = row[column]
+        for value in (values,) if isinstance(values, str) else values or ():
+            words.append(_facet_token(facet, value))
     if row["cache_state"] != "remote":
         words.append(_CACHED)
     return " " + " ".join(dict.fromkeys(words)) + " "
@@ -429,8 +572,135 @@ def _card_record(repo: CachedRepo, metadata: dict[str, Any]) -> ModelRecord:
     )
 
 
+# How the Hub names a dataset's modalities from its data files (as the local Hub does too).
+_MODALITIES_BY_SUFFIX = {
+    ".csv": ("tabular", "text"),
+    ".tsv": ("tabular", "text"),
+    ".parquet": ("tabular", "text"),
+    ".arrow": ("tabular", "text"),
+    ".jsonl": ("text",),
+    ".json": ("text",),
+    ".txt": ("text",),
+    ".png": ("image",),
+    ".jpg": ("image",),
+    ".jpeg": ("image",),
+    ".webp": ("image",),
+    ".wav": ("audio",),
+    ".mp3": ("audio",),
+    ".flac": ("audio",),
+    ".ogg": ("audio",),
+    ".mp4": ("video",),
+}
+_MODALITY_FILES_CHECKED = 10_000  # a snapshot of a million images needs only its first files looked at
+
+
+def _tag_values(tags: tuple[str, ...], key: str) -> tuple[str, ...]:
+    prefix = key + ":"
+    return tuple(dict.fromkeys(tag[len(prefix) :] for tag in tags if tag.startswith(prefix) and len(tag) > len(prefix)))
+
+
+def _dataset_card_fields(metadata: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Task categories, size categories, languages and licences from dataset card metadata, over the legacy
+    plural keys and 2022's per-configuration mappings (read by the dataset card code, never raising)."""
+    from hftui.data.dataset_card import _per_config_flattened
+    from hftui.hub.model_card import _names
+
+    problems: list[str] = []  # a list needs no explanations; the dataset page shows them
+    try:
+        flat = _per_config_flattened(metadata if isinstance(metadata, dict) else {})
+        return {
+            "task_categories": _names(flat, ("task_categories",), problems),
+            "size_categories": _names(flat, ("size_categories",), problems),
+            "languages": tuple(v.lower() for v in _names(flat, ("language", "languages"), problems, language=True)),
+            "licenses": tuple(v.lower() for v in _names(flat, ("license", "licenses"), problems)),
+            "tags": _names(flat, ("tags",), problems),
+        }
+    except Exception:  # hand-written metadata can hold anything; indexing must not fail on it
+        return {"task_categories": (), "size_categories": (), "languages": (), "licenses": (), "tags": ()}
+
+
+def record_from_dataset_info(info: DatasetInfo) -> DatasetRecord:
+    """A record from a `DatasetInfo` of `list_datasets`/`dataset_info`: facets from the Hub's tags
+    ("task_categories:…", "modality:…", "size_categories:…", "language:…", "license:…"), else from the card
+    data when it was fetched (`full=True`)."""
+    tags = _text_list(info.tags)
+    card: dict[str, Any] = {}
+    card_data = getattr(info, "card_data", None)
+    if card_data is not None:
+        try:
+            card = card_data.to_dict()
+        except Exception:  # third-party card data may hold anything; listing must not fail on it
+            card = {}
+    from_card = _dataset_card_fields(card) if card else {}
+
+    def facet(tag_key: str, card_key: str) -> tuple[str, ...]:
+        return _tag_values(tags, tag_key) or from_card.get(card_key, ())
+
+    author = info.author or (info.id.split("/", 1)[0] if "/" in info.id else None)
+    return DatasetRecord(
+        repo_id=info.id,
+        author=author,
+        task_categories=facet("task_categories", "task_categories"),
+        modalities=_tag_values(tags, "modality"),
+        size_categories=facet("size_categories", "size_categories"),
+        languages=tuple(language.lower() for language in facet("language", "languages")),
+        licenses=tuple(license_id.lower() for license_id in facet("license", "licenses")),
+        tags=tags,
+        downloads=_int_or_none(info.downloads),
+        likes=_int_or_none(info.likes),
+        trending_score=float(info.trending_score) if info.trending_score is not None else None,
+        created_at=_timestamp(info.created_at),
+        last_modified=_timestamp(info.last_modified),
+        gated=_gated_value(info.gated),
+    )
+
+
+def _snapshot_modalities(snapshot: Path | None) -> tuple[str, ...]:
+    """Modalities of a cached snapshot's data files, named as the Hub names them."""
+    if snapshot is None:
+        return ()
+    found: set[str] = set()
+    try:
+        for checked, path in enumerate(snapshot.rglob("*")):
+            if checked >= _MODALITY_FILES_CHECKED:
+                break
+            found.update(_MODALITIES_BY_SUFFIX.get(path.suffix.lower(), ()))
+    except OSError:
+        pass
+    return tuple(sorted(found))
+
+
+def _dataset_card_record(repo: CachedRepo, metadata: dict[str, Any]) -> DatasetRecord:
+    """Card facts of a cached dataset, with tags derived as the Hub derives them, so offline search agrees."""
+    facts = _dataset_card_fields(metadata)
+    modalities = _snapshot_modalities(repo.snapshot_path)
+    tags: dict[str, None] = {}
+    for key, values in (
+        ("task_categories", facts["task_categories"]),
+        ("language", facts["languages"]),
+        ("license", facts["licenses"]),
+        ("size_categories", facts["size_categories"]),
+        ("modality", modalities),
+    ):
+        for value in values:
+            tags[f"{key}:{value}"] = None
+    for tag in facts["tags"]:
+        tags[tag] = None
+    return DatasetRecord(
+        repo_id=repo.repo_id,
+        author=repo.repo_id.split("/", 1)[0] if "/" in repo.repo_id else None,
+        task_categories=facts["task_categories"],
+        modalities=modalities,
+        size_categories=facts["size_categories"],
+        languages=facts["languages"],
+        licenses=facts["licenses"],
+        tags=tuple(tags),
+        gated="manual" if "extra_gated_prompt" in metadata or "extra_gated_fields" in metadata else None,
+    )
+
+
 def default_index_path() -> Path:
-    """Where hftui keeps its model index."""
+    """Where hftui keeps its model and dataset index."""
     return hftui_home() / "index" / "models.sqlite"
 
 
@@ -484,8 +754,11 @@ class _Plan:
         return " AND k.parameters <= ?", (self.max_parameters,)
 
 
+_DATASET_TABLES = ("datasets", "dataset_cards", "dataset_terms")
+
+
 class ModelIndex:
-    """The model metadata index in one SQLite file; safe to share between threads (one lock)."""
+    """The model and dataset metadata index in one SQLite file; safe to share between threads (one lock)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -536,13 +809,15 @@ class ModelIndex:
             elif version != SCHEMA_VERSION:
                 newer = "a newer" if version > SCHEMA_VERSION else "an older"
                 problem = f"the index was written by {newer} hftui (schema {version}, not {SCHEMA_VERSION})"
-            elif not {"models", "model_keys", "model_cards", "model_terms", "facet_totals"} <= tables:
+            elif not {"models", "model_keys", "model_cards", "model_terms", "facet_totals", *_DATASET_TABLES} <= tables:
                 problem = "the index file is missing tables"
             else:
                 # A cheap read of pages every query touches; a full integrity check would cost seconds.
                 conn.execute("SELECT n FROM facet_totals WHERE facet = '*'").fetchall()
                 conn.execute(f"SELECT {_SELECT_ROW} FROM {_FROM_ROWS} ORDER BY m.id DESC LIMIT 1").fetchall()
                 conn.execute("SELECT rowid FROM model_terms WHERE model_terms MATCH '_g_1' LIMIT 1").fetchall()
+                conn.execute(f"SELECT {_DATASET_SELECT_ROW} FROM datasets AS k ORDER BY k.id DESC LIMIT 1").fetchall()
+                conn.execute("SELECT rowid FROM dataset_terms WHERE dataset_terms MATCH '_k_1' LIMIT 1").fetchall()
         except sqlite3.DatabaseError as error:
             if not _is_corruption(error):
                 conn.close()
@@ -651,14 +926,19 @@ class ModelIndex:
         self.close()
 
     def __len__(self) -> int:
-        row = self._run(lambda conn: conn.execute("SELECT n FROM facet_totals WHERE facet = '*'").fetchone())
-        return int(row[0]) if row else 0
+        """How many models the index holds."""
+        return self._run(lambda conn: _total(conn, _MODELS))
+
+    def dataset_count(self) -> int:
+        """How many datasets the index holds."""
+        return self._run(lambda conn: _total(conn, _DATASETS))
 
     def optimize(self) -> None:
         """Tidy up after a large load: merge FTS segments, refresh planner statistics, trim the WAL."""
 
         def work(conn: sqlite3.Connection) -> None:
             conn.execute("INSERT INTO model_terms(model_terms) VALUES ('optimize')")
+            conn.execute("INSERT INTO dataset_terms(dataset_terms) VALUES ('optimize')")
             conn.execute("PRAGMA optimize=0x10002")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
@@ -674,162 +954,165 @@ class ModelIndex:
         gated" clears gating). Cache fields are kept unless the record states a cache state of its own.
         Each batch of 10,000 records is one transaction.
         """
-        return self._upsert((record, False) for record in records)
+        return self._upsert(((record, False) for record in records), _MODELS)
 
     def upsert_model_infos(self, infos: Iterable[ModelInfo]) -> int:
         """Write through `HfApi.list_models`/`model_info` results."""
-        return self._upsert((record_from_model_info(info), info.gated is False) for info in infos)
+        return self._upsert(((record_from_model_info(info), info.gated is False) for info in infos), _MODELS)
 
     def set_card(self, repo_id: str, card_text: str) -> None:
         """Remember a card's text (e.g. after reading it from the Hub) so it can be shown offline."""
-        self._upsert([(ModelRecord(repo_id, card_text=card_text), False)])
+        self._upsert([(ModelRecord(repo_id, card_text=card_text), False)], _MODELS)
 
-    def _upsert(self, records: Iterable[tuple[ModelRecord, bool]]) -> int:
+    def upsert_datasets(self, records: Iterable[DatasetRecord]) -> int:
+        """Insert or update dataset records, by the same rules as `upsert`."""
+        return self._upsert(((record, False) for record in records), _DATASETS)
+
+    def upsert_dataset_infos(self, infos: Iterable[DatasetInfo]) -> int:
+        """Write through `HfApi.list_datasets`/`dataset_info` results."""
+        return self._upsert(((record_from_dataset_info(info), info.gated is False) for info in infos), _DATASETS)
+
+    def set_dataset_card(self, repo_id: str, card_text: str) -> None:
+        """Remember a dataset card's text so it can be shown offline."""
+        self._upsert([(DatasetRecord(repo_id, card_text=card_text), False)], _DATASETS)
+
+    def _upsert(self, records: Iterable[tuple[Any, bool]], kind: _Kind) -> int:
         """Upsert (record, whether its gated=None means "not gated") pairs in batches."""
         written = 0
-        batch: list[tuple[ModelRecord, bool]] = []
+        batch: list[tuple[Any, bool]] = []
         for item in records:
             if item[0].cache_state not in CACHE_STATES:
                 raise ValueError(f"unknown cache state {item[0].cache_state!r}")
             batch.append(item)
             if len(batch) >= _BATCH:
                 chunk, batch = batch, []
-                written += self._write(lambda conn, chunk=chunk: self._upsert_batch(conn, chunk))  # type: ignore[misc]
+                written += self._write(lambda conn, chunk=chunk: self._upsert_batch(conn, chunk, kind))  # type: ignore[misc]
         if batch:
-            written += self._write(lambda conn: self._upsert_batch(conn, batch))
+            written += self._write(lambda conn: self._upsert_batch(conn, batch, kind))
         return written
 
-    def _upsert_batch(self, conn: sqlite3.Connection, batch: list[tuple[ModelRecord, bool]]) -> int:
-        existing = _existing_rows(conn, [record.repo_id for record, _ in batch])
+    def _upsert_batch(self, conn: sqlite3.Connection, batch: list[tuple[Any, bool]], kind: _Kind) -> int:
+        existing = _existing_rows(conn, [record.repo_id for record, _ in batch], kind)
         pending: dict[str, dict[str, Any]] = {}
         cards: dict[str, str] = {}
         for record, ungated in batch:
             key = _nocase_key(record.repo_id)
-            pending[key] = _merge(pending.get(key) or existing.get(key), record, ungated=ungated)
+            pending[key] = _merge(pending.get(key) or existing.get(key), record, kind, ungated=ungated)
             if record.card_text is not None:
                 cards[key] = record.card_text
-        _write_rows(conn, pending.values())
+        _write_rows(conn, pending.values(), kind)
         if cards:
             conn.executemany(
-                "INSERT INTO model_cards(id, card_text) VALUES (?, ?) "
+                f"INSERT INTO {kind.cards_table}(id, card_text) VALUES (?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET card_text = excluded.card_text",
                 [(pending[key]["id"], text) for key, text in cards.items()],
             )
         return len(batch)
 
     def index_cache(self, scan: CacheScan) -> int:
-        """Fold a cache scan in: card facts and cache state for each cached model; repos gone from the cache
-        go back to "remote" (their rows stay). A card is reread only when its snapshot changed. Returns the
-        number of model repos on disk."""
-        repos = scan.of_type("model")
-        incomplete = _repos_with_incomplete_blobs(scan.cache_dir)
+        """Fold a cache scan in: card facts and cache state for each cached model and dataset; repos gone
+        from the cache go back to "remote" (their rows stay). A card is reread only when its snapshot
+        changed. Returns the number of model repos on disk."""
+        found = {kind.repo_type: (scan.of_type(kind.repo_type), _repos_with_incomplete_blobs(scan.cache_dir, kind))
+                 for kind in (_MODELS, _DATASETS)}  # fmt: skip
 
         def work(conn: sqlite3.Connection) -> int:
-            existing = _existing_rows(conn, [repo.repo_id for repo in repos] + list(incomplete.values()))
-            rows: dict[str, dict[str, Any]] = {}
-            for repo in repos:
-                key = _nocase_key(repo.repo_id)
-                rows[key] = _cached_row(existing.get(key), repo, key in incomplete)
-            for key, repo_id in incomplete.items():
-                if key not in rows:  # a first download still running or interrupted: no snapshot yet
-                    rows[key] = _merge(existing.get(key), ModelRecord(repo_id, cache_state="partial"))
-            on_disk = len(rows)
-            for raw in conn.execute(f"SELECT {_SELECT_ROW} FROM {_FROM_ROWS} WHERE m.cache_state != 'remote'"):
-                row = _row_dict(raw)
-                if _nocase_key(row["repo_id"]) not in rows:
-                    row.update(cache_state="remote", cached_revisions=(), size_on_disk=None, card_revision=None)
-                    rows[_nocase_key(row["repo_id"])] = row
-            _write_rows(conn, rows.values())
-            return on_disk
+            on_disk = {kind.repo_type: _fold_cache(conn, kind, *found[kind.repo_type]) for kind in (_MODELS, _DATASETS)}
+            return on_disk["model"]
 
         return self._write(work)
 
     # -- reading -------------------------------------------------------------------------------------------
 
     def get(self, repo_id: str) -> ModelRecord | None:
-        """One record by repo id (case-insensitive), with its card text."""
+        """One model record by repo id (case-insensitive), with its card text."""
+        return self._run(lambda conn: _get(conn, repo_id, _MODELS))  # type: ignore[no-any-return]
 
-        def work(conn: sqlite3.Connection) -> ModelRecord | None:
-            raw = conn.execute(
-                f"SELECT {_SELECT_ROW}, c.card_text FROM {_FROM_ROWS} "
-                "LEFT JOIN model_cards AS c ON c.id = m.id "
-                "WHERE m.repo_id = ?",
-                (repo_id,),
-            ).fetchone()
-            return None if raw is None else _record(_row_dict(raw[:-1]), raw[-1])
+    def get_dataset(self, repo_id: str) -> DatasetRecord | None:
+        """One dataset record by repo id (case-insensitive), with its card text."""
+        return self._run(lambda conn: _get(conn, repo_id, _DATASETS))  # type: ignore[no-any-return]
 
-        return self._run(work)
-
-    def explain(self, query: ModelQuery) -> str:
+    def explain(self, query: ModelQuery | DatasetQuery) -> str:
         """Which plan `search` uses for `query`: "match" (FTS first) or "scan" (sort index first)."""
-        return self._run(lambda conn: "scan" if _plan(conn, query).scan else "match")
+        return self._run(lambda conn: "scan" if _plan(conn, query, _kind_of(query)).scan else "match")
 
-    def search(self, query: ModelQuery, *, limit: int = 50, offset: int = 0) -> list[ModelRecord]:
-        """One page of models matching `query`, best first by its sort (ties: the later-indexed first).
+    @overload
+    def search(self, query: ModelQuery, *, limit: int = 50, offset: int = 0) -> list[ModelRecord]: ...
+    @overload
+    def search(self, query: DatasetQuery, *, limit: int = 50, offset: int = 0) -> list[DatasetRecord]: ...
+    def search(self, query: ModelQuery | DatasetQuery, *, limit: int = 50, offset: int = 0) -> list[Any]:
+        """One page of models (for a `ModelQuery`) or datasets (`DatasetQuery`) matching `query`, best first by
+        its sort (ties: the later-indexed first).
 
-        Records in a page leave `card_text` None to keep pages light; `get` returns it.
+        Records in a page leave `card_text` None to keep pages light; `get`/`get_dataset` return it.
         """
         limit, offset = max(0, int(limit)), max(0, int(offset))
         if limit == 0:
             return []
+        kind = _kind_of(query)
         column = _SORT_COLUMNS[query.sort]
 
-        def work(conn: sqlite3.Connection) -> list[ModelRecord]:
-            plan = _plan(conn, query)
+        def work(conn: sqlite3.Connection) -> list[Any]:
+            plan = _plan(conn, query, kind)
             keys_where, keys_params = plan.key_conditions()
             order = f"ORDER BY k.{column} DESC, k.id DESC LIMIT ? OFFSET ?"
             if plan.scan:
                 join, tests = "", ""
                 if plan.word_tests:
-                    join = " CROSS JOIN models AS m ON m.id = k.id"
-                    tests = "".join(" AND instr(m.words, ?) > 0" for _ in plan.word_tests)
-                sql = f"SELECT k.id FROM model_keys AS k INDEXED BY keys_by_{query.sort}{join} "
+                    join = kind.words_join
+                    tests = "".join(f" AND instr({kind.words_alias}.words, ?) > 0" for _ in plan.word_tests)
+                sql = f"SELECT k.id FROM {kind.keys_table} AS k INDEXED BY {kind.sort_index}{query.sort}{join} "
                 sql += f"WHERE 1{keys_where}{tests} {order}"
                 params: tuple[Any, ...] = (*keys_params, *plan.word_tests, limit, offset)
             else:
-                sql = "SELECT k.id FROM model_terms AS t CROSS JOIN model_keys AS k ON k.id = t.rowid "
-                sql += f"WHERE model_terms MATCH ?{keys_where} {order}"
+                terms = kind.terms_table
+                sql = f"SELECT k.id FROM {terms} AS t CROSS JOIN {kind.keys_table} AS k ON k.id = t.rowid "
+                sql += f"WHERE {terms} MATCH ?{keys_where} {order}"
                 params = (plan.match, *keys_params, limit, offset)
             ids = [row[0] for row in conn.execute(sql, params)]
-            return _records_by_id(conn, ids)
+            return _records_by_id(conn, ids, kind)
 
         return self._run(work)
 
-    def count(self, query: ModelQuery) -> int:
-        """How many models match `query` (sort does not matter)."""
+    def count(self, query: ModelQuery | DatasetQuery) -> int:
+        """How many models or datasets match `query` (sort does not matter)."""
+        kind = _kind_of(query)
 
         def work(conn: sqlite3.Connection) -> int:
-            plan = _plan(conn, query, probe=False)
+            plan = _plan(conn, query, kind, probe=False)
             if plan.match is None and plan.max_parameters is None:
-                return len(self)
+                return _total(conn, kind)
             if plan.max_parameters is None:
-                sql, params = "SELECT count(*) FROM model_terms WHERE model_terms MATCH ?", (plan.match,)
+                terms = kind.terms_table
+                sql, params = f"SELECT count(*) FROM {terms} WHERE {terms} MATCH ?", (plan.match,)
             else:
-                sql, params = _matching("count(*)", plan)
+                sql, params = _matching("count(*)", plan, kind)
             key = ("count", query.replace(sort=DEFAULT_SORT))
             return self._remembered(conn, key, lambda: int(conn.execute(sql, params).fetchone()[0]))
 
         return self._run(work)
 
-    def facet_counts(self, facet: str, query: ModelQuery, *, limit: int = 50) -> list[tuple[str, int]]:
-        """How many models have each value of `facet` among those matching `query` without its own filter;
-        most common first (what a picker shows next to each value)."""
-        if facet not in FACETS:
-            raise ValueError(f"unknown facet {facet!r}; expected one of {', '.join(FACETS)}")
+    def facet_counts(self, facet: str, query: ModelQuery | DatasetQuery, *, limit: int = 50) -> list[tuple[str, int]]:
+        """How many models (or datasets, for a `DatasetQuery`) have each value of `facet` among those matching
+        `query` without its own filter; most common first (what a picker shows next to each value)."""
+        kind = _kind_of(query)
+        if facet not in kind.facets:
+            raise ValueError(f"unknown facet {facet!r}; expected one of {', '.join(kind.facets)}")
         others = query.replace(**{facet: None}, sort=DEFAULT_SORT)
         limit = max(0, int(limit))
 
         def work(conn: sqlite3.Connection) -> list[tuple[str, int]]:
-            plan = _plan(conn, others, probe=False)
+            plan = _plan(conn, others, kind, probe=False)
             if plan.match is None and plan.max_parameters is None:
                 sql = "SELECT value, n FROM facet_totals WHERE facet = ? AND n > 0 "
                 sql += "ORDER BY n DESC, value LIMIT ?"
-                return [(str(value), int(n)) for value, n in conn.execute(sql, (facet, limit))]
-            if facet == "language":
-                value, join = "j.value", " CROSS JOIN json_each(k.languages) AS j"
+                stored = kind.facet_prefix + facet
+                return [(str(value), int(n)) for value, n in conn.execute(sql, (stored, limit))]
+            if facet in kind.multi_facets:
+                value, join = "j.value", f" CROSS JOIN json_each(k.{kind.multi_facets[facet]}) AS j"
             else:
-                value, join = f"k.{_FACET_COLUMNS[facet]}", ""
-            sql, params = _matching(f"{value} AS value, count(*) AS n", plan, join)
+                value, join = f"k.{kind.single_facets[facet]}", ""
+            sql, params = _matching(f"{value} AS value, count(*) AS n", plan, kind, join)
             sql += " AND value IS NOT NULL GROUP BY value ORDER BY n DESC, value LIMIT ?"
 
             def compute() -> tuple[tuple[str, int], ...]:
@@ -840,10 +1123,48 @@ class ModelIndex:
         return self._run(work)
 
 
+def _total(conn: sqlite3.Connection, kind: _Kind) -> int:
+    row = conn.execute("SELECT n FROM facet_totals WHERE facet = ?", (kind.total_facet,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _get(conn: sqlite3.Connection, repo_id: str, kind: _Kind) -> Any:
+    raw = conn.execute(
+        f"SELECT {kind.select_row}, c.card_text FROM {kind.from_rows} "
+        f"LEFT JOIN {kind.cards_table} AS c ON c.id = {kind.alias}.id "
+        f"WHERE {kind.alias}.repo_id = ?",
+        (repo_id,),
+    ).fetchone()
+    return None if raw is None else _record(_row_dict(raw[:-1], kind), kind, raw[-1])
+
+
+def _fold_cache(
+    conn: sqlite3.Connection, kind: _Kind, repos: tuple[CachedRepo, ...], incomplete: dict[str, str]
+) -> int:
+    """Write the cache state of one kind's repos (see `ModelIndex.index_cache`); returns how many are on disk."""
+    existing = _existing_rows(conn, [repo.repo_id for repo in repos] + list(incomplete.values()), kind)
+    rows: dict[str, dict[str, Any]] = {}
+    for repo in repos:
+        key = _nocase_key(repo.repo_id)
+        rows[key] = _cached_row(existing.get(key), repo, key in incomplete, kind)
+    for key, repo_id in incomplete.items():
+        if key not in rows:  # a first download still running or interrupted: no snapshot yet
+            rows[key] = _merge(existing.get(key), kind.record_type(repo_id, cache_state="partial"), kind)
+    on_disk = len(rows)
+    sql = f"SELECT {kind.select_row} FROM {kind.from_rows} WHERE {kind.alias}.cache_state != 'remote'"
+    for raw in conn.execute(sql):
+        row = _row_dict(raw, kind)
+        if _nocase_key(row["repo_id"]) not in rows:
+            row.update(cache_state="remote", cached_revisions=(), size_on_disk=None, card_revision=None)
+            rows[_nocase_key(row["repo_id"])] = row
+    _write_rows(conn, rows.values(), kind)
+    return on_disk
+
+
 # -- plans -------------------------------------------------------------------------------------------------
 
 
-def _plan(conn: sqlite3.Connection, query: ModelQuery, *, probe: bool = True) -> _Plan:
+def _plan(conn: sqlite3.Connection, query: ModelQuery | DatasetQuery, kind: _Kind, *, probe: bool = True) -> _Plan:
     """Turn a query into FTS terms and `words` tests, and (when `probe`) choose the search plan."""
     terms: list[str] = []
     tests: list[str] = []
@@ -855,81 +1176,90 @@ def _plan(conn: sqlite3.Connection, query: ModelQuery, *, probe: bool = True) ->
         else:
             terms.append(f'"{word}"')
             tests.append(f" {word} ")
-    tokens = [_facet_token(facet, getattr(query, facet)) for facet in FACETS if getattr(query, facet)]
-    if query.gated is not None:
-        tokens.append(_GATED if query.gated else _NOT_GATED)
+    tokens = [_facet_token(facet, getattr(query, facet)) for facet in kind.facets if getattr(query, facet)]
+    gated = getattr(query, "gated", None)
+    if gated is not None:
+        tokens.append(_GATED if gated else _NOT_GATED)
     if query.cached_only:
         tokens.append(_CACHED)
     terms.extend(f'"{token}"' for token in tokens)
     tests.extend(f" {token} " for token in tokens)
-    if query.max_parameters is not None:
-        step = bisect.bisect_left(PARAMETER_STEPS, query.max_parameters)
+    max_parameters: int | None = getattr(query, "max_parameters", None)
+    if max_parameters is not None:
+        step = bisect.bisect_left(PARAMETER_STEPS, max_parameters)
         if step < len(PARAMETER_STEPS):  # a superset; the exact bound is checked on model_keys
             terms.append(f'"{_parameter_token(PARAMETER_STEPS[step])}"')
     match = " AND ".join(terms) if terms else None
     scan = match is None
     if match is not None and probe:
-        scan = _match_is_large(conn, match)
-    return _Plan(match, query.max_parameters, tuple(tests), scan)
+        scan = _match_is_large(conn, match, kind)
+    return _Plan(match, max_parameters, tuple(tests), scan)
 
 
-def _match_is_large(conn: sqlite3.Connection, match: str) -> bool:
-    sql = "SELECT count(*) FROM (SELECT 1 FROM model_terms WHERE model_terms MATCH ? LIMIT ?)"
+def _match_is_large(conn: sqlite3.Connection, match: str, kind: _Kind) -> bool:
+    terms = kind.terms_table
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {terms} WHERE {terms} MATCH ? LIMIT ?)"
     return bool(conn.execute(sql, (match, _MATCH_CAP + 1)).fetchone()[0] > _MATCH_CAP)
 
 
-def _matching(select: str, plan: _Plan, join: str = "") -> tuple[str, tuple[Any, ...]]:
+def _matching(select: str, plan: _Plan, kind: _Kind, join: str = "") -> tuple[str, tuple[Any, ...]]:
     """SELECT over every row matching `plan` (FTS first when there is a match: never slower than a scan here,
     since every matching row is read either way)."""
     keys_where, keys_params = plan.key_conditions()
     if plan.match is None:
-        return f"SELECT {select} FROM model_keys AS k{join} WHERE 1{keys_where}", keys_params
-    sql = f"SELECT {select} FROM model_terms AS t CROSS JOIN model_keys AS k ON k.id = t.rowid{join} "
-    return sql + f"WHERE model_terms MATCH ?{keys_where}", (plan.match, *keys_params)
+        return f"SELECT {select} FROM {kind.keys_table} AS k{join} WHERE 1{keys_where}", keys_params
+    terms = kind.terms_table
+    sql = f"SELECT {select} FROM {terms} AS t CROSS JOIN {kind.keys_table} AS k ON k.id = t.rowid{join} "
+    return sql + f"WHERE {terms} MATCH ?{keys_where}", (plan.match, *keys_params)
 
 
 # -- rows ----------------------------------------------------------------------------------------------------
 
 
-def _row_dict(raw: tuple[Any, ...]) -> dict[str, Any]:
-    row = dict(zip(("id", *_MODEL_COLUMNS, *_KEY_COLUMNS), raw, strict=True))
-    for column in _JSON_COLUMNS:
+def _row_dict(raw: tuple[Any, ...], kind: _Kind) -> dict[str, Any]:
+    row = dict(zip(kind.row_columns, raw, strict=True))
+    for column in kind.json_columns:
         row[column] = _tuple_from_json(row[column])
-    row["stored_terms"] = _fts_terms(row["words"], row["parameters"])
-    row["stored_facets"] = _facet_values(row)
+    row["stored_terms"] = kind.fts_terms(row)
+    row["stored_facets"] = _facet_values(row, kind)
     return row
 
 
-def _facet_values(row: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """The (facet, value) pairs a row counts towards in `facet_totals`."""
-    pairs = [(facet, row[column]) for facet, column in _FACET_COLUMNS.items() if row[column] is not None]
-    pairs.extend(("language", language) for language in row["languages"])
+def _facet_values(row: dict[str, Any], kind: _Kind) -> tuple[tuple[str, str], ...]:
+    """The (facet, value) pairs a row counts towards in `facet_totals` (facet names as stored there)."""
+    prefix = kind.facet_prefix
+    pairs = [(prefix + facet, row[column]) for facet, column in kind.single_facets.items() if row[column] is not None]
+    for facet, column in kind.multi_facets.items():
+        pairs.extend((prefix + facet, value) for value in row[column])
     return tuple(pairs)
 
 
 _RECORD_FIELDS = tuple(field.name for field in fields(ModelRecord) if field.name != "card_text")
+_DATASET_RECORD_FIELDS = tuple(field.name for field in fields(DatasetRecord) if field.name != "card_text")
 
 
-def _record(row: dict[str, Any], card_text: str | None = None) -> ModelRecord:
-    return ModelRecord(**{name: row[name] for name in _RECORD_FIELDS}, card_text=card_text)
+def _record(row: dict[str, Any], kind: _Kind, card_text: str | None = None) -> Any:
+    return kind.record_type(**{name: row[name] for name in kind.record_fields}, card_text=card_text)
 
 
-def _records_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[ModelRecord]:
+def _records_by_id(conn: sqlite3.Connection, ids: list[int], kind: _Kind) -> list[Any]:
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    rows = {raw[0]: raw for raw in conn.execute(f"SELECT {_SELECT_ROW} FROM {_FROM_ROWS} WHERE m.id IN ({marks})", ids)}
-    return [_record(_row_dict(rows[row_id])) for row_id in ids if row_id in rows]
+    sql = f"SELECT {kind.select_row} FROM {kind.from_rows} WHERE {kind.alias}.id IN ({marks})"
+    rows = {raw[0]: raw for raw in conn.execute(sql, ids)}
+    return [_record(_row_dict(rows[row_id], kind), kind) for row_id in ids if row_id in rows]
 
 
-def _existing_rows(conn: sqlite3.Connection, repo_ids: list[str]) -> dict[str, dict[str, Any]]:
+def _existing_rows(conn: sqlite3.Connection, repo_ids: list[str], kind: _Kind) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     unique = list(dict.fromkeys(repo_ids))
     for start in range(0, len(unique), 500):
         chunk = unique[start : start + 500]
-        sql = f"SELECT {_SELECT_ROW} FROM {_FROM_ROWS} WHERE m.repo_id IN ({','.join('?' * len(chunk))})"
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT {kind.select_row} FROM {kind.from_rows} WHERE {kind.alias}.repo_id IN ({marks})"
         for raw in conn.execute(sql, chunk):
-            row = _row_dict(raw)
+            row = _row_dict(raw, kind)
             rows[_nocase_key(row["repo_id"])] = row
     return rows
 
@@ -937,14 +1267,15 @@ def _existing_rows(conn: sqlite3.Connection, repo_ids: list[str]) -> dict[str, d
 _CACHE_FIELDS = ("cache_state", "cached_revisions", "size_on_disk")
 
 
-def _merge(old: dict[str, Any] | None, record: ModelRecord, *, ungated: bool = False) -> dict[str, Any]:
+def _merge(old: dict[str, Any] | None, record: Any, kind: _Kind, *, ungated: bool = False) -> dict[str, Any]:
     """The row to store for `record` given the stored row (see `ModelIndex.upsert` for the rules);
     `ungated` says the record's gated=None is news (the Hub said "not gated"), not a gap."""
-    row: dict[str, Any] = {name: getattr(record, name) for name in _RECORD_FIELDS}
+    row: dict[str, Any] = {name: getattr(record, name) for name in kind.record_fields}
     if row["author"] is None and "/" in record.repo_id:
         row["author"] = record.repo_id.split("/", 1)[0]
-    row["languages"] = tuple(dict.fromkeys(row["languages"]))
-    row["tags"] = tuple(dict.fromkeys(row["tags"]))
+    for name, value in row.items():
+        if isinstance(value, tuple):
+            row[name] = tuple(dict.fromkeys(value))
     if old is None:
         row.update(id=None, card_revision=None, stored_terms=None, stored_facets=None)
         return row
@@ -968,59 +1299,57 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table}(id, {', '.join(columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
 
 
-def _write_rows(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> None:
+def _write_rows(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]], kind: _Kind) -> None:
     """Store merged rows: new ones get the next ids; changed terms are replaced in the FTS index."""
-    next_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM models").fetchone()[0]) + 1
-    model_inserts, key_inserts, model_updates, key_updates = [], [], [], []
+    first_table = kind.tables[0][0]
+    next_id = int(conn.execute(f"SELECT coalesce(max(id), 0) FROM {first_table}").fetchone()[0]) + 1
+    inserts: dict[str, list[tuple[Any, ...]]] = {table: [] for table, _ in kind.tables}
+    updates: dict[str, list[tuple[Any, ...]]] = {table: [] for table, _ in kind.tables}
     term_deletes, term_inserts = [], []
     totals: Counter[tuple[str, str]] = Counter()
+    json_columns = kind.json_columns
     for row in rows:
-        facets = _facet_values(row)
+        facets = _facet_values(row, kind)
         if row["stored_facets"] is None:
-            totals[("*", "")] += 1
+            totals[(kind.total_facet, "")] += 1
             totals.update(facets)
         elif facets != row["stored_facets"]:
             totals.subtract(row["stored_facets"])
             totals.update(facets)
         row["stored_facets"] = facets
-        row["words"] = _row_words(row)
+        row["words"] = kind.words(row)
         if row["id"] is None:
             row["id"] = next_id
             next_id += 1
-        model_values = [_json_list(row[c]) if c in _JSON_COLUMNS else row[c] for c in _MODEL_COLUMNS]
-        key_values = [_json_list(row[c]) if c in _JSON_COLUMNS else row[c] for c in _KEY_COLUMNS]
-        terms = _fts_terms(row["words"], row["parameters"])
-        if row["stored_terms"] is None:
-            model_inserts.append((row["id"], *model_values))
-            key_inserts.append((row["id"], *key_values))
+        terms = kind.fts_terms(row)
+        new = row["stored_terms"] is None
+        for table, columns in kind.tables:
+            values = [_json_list(row[c]) if c in json_columns else row[c] for c in columns]
+            if new:
+                inserts[table].append((row["id"], *values))
+            else:
+                updates[table].append((*values, row["id"]))
+        if new:
             term_inserts.append((row["id"], terms))
-        else:
-            model_updates.append((*model_values, row["id"]))
-            key_updates.append((*key_values, row["id"]))
-            if terms != row["stored_terms"]:
-                term_deletes.append((row["id"], row["stored_terms"]))
-                term_inserts.append((row["id"], terms))
+        elif terms != row["stored_terms"]:
+            term_deletes.append((row["id"], row["stored_terms"]))
+            term_inserts.append((row["id"], terms))
         row["stored_terms"] = terms
-    if model_updates:
-        conn.executemany(
-            f"UPDATE models SET {', '.join(f'{c} = ?' for c in _MODEL_COLUMNS)} WHERE id = ?", model_updates
-        )
-        conn.executemany(
-            f"UPDATE model_keys SET {', '.join(f'{c} = ?' for c in _KEY_COLUMNS)} WHERE id = ?", key_updates
-        )
+    for table, columns in kind.tables:
+        if updates[table]:
+            conn.executemany(
+                f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", updates[table]
+            )
+    terms_table = kind.terms_table
     if term_deletes:
-        conn.executemany("INSERT INTO model_terms(model_terms, rowid, terms) VALUES ('delete', ?, ?)", term_deletes)
-    if model_inserts:
         conn.executemany(
-            _insert_sql("models", _MODEL_COLUMNS),
-            model_inserts,
+            f"INSERT INTO {terms_table}({terms_table}, rowid, terms) VALUES ('delete', ?, ?)", term_deletes
         )
-        conn.executemany(
-            _insert_sql("model_keys", _KEY_COLUMNS),
-            key_inserts,
-        )
+    for table, columns in kind.tables:
+        if inserts[table]:
+            conn.executemany(_insert_sql(table, columns), inserts[table])
     if term_inserts:
-        conn.executemany("INSERT INTO model_terms(rowid, terms) VALUES (?, ?)", term_inserts)
+        conn.executemany(f"INSERT INTO {terms_table}(rowid, terms) VALUES (?, ?)", term_inserts)
     changed = [(facet, value, n) for (facet, value), n in totals.items() if n]
     if changed:
         conn.executemany(
@@ -1029,7 +1358,7 @@ def _write_rows(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> Non
         )
 
 
-def _cached_row(old: dict[str, Any] | None, repo: CachedRepo, partial: bool) -> dict[str, Any]:
+def _cached_row(old: dict[str, Any] | None, repo: CachedRepo, partial: bool, kind: _Kind) -> dict[str, Any]:
     """The row for a cached repo: its cache facts, plus card facts where the Hub has not said better."""
     newest = repo.revisions[0].commit_hash if repo.revisions else None
     cache = {
@@ -1040,24 +1369,25 @@ def _cached_row(old: dict[str, Any] | None, repo: CachedRepo, partial: bool) -> 
     if old is not None and newest is not None and old["card_revision"] == newest:
         return {**old, **cache}  # this snapshot's card is already in the row
     card = read_card(repo.snapshot_path / "README.md") if repo.snapshot_path is not None else None
-    from_card = _merge(None, _card_record(repo, card.metadata if card else {}))
+    from_card = _merge(None, kind.card_record(repo, card.metadata if card else {}), kind)
     if old is None:
         row = from_card
     else:
         # The Hub's values (richer tags, real gating) win; the card fills what the Hub never said.
         row = {**old}
         for name, value in from_card.items():
-            if name in _RECORD_FIELDS and (row.get(name) is None or row.get(name) == ()):
+            if name in kind.record_fields and (row.get(name) is None or row.get(name) == ()):
                 row[name] = value
     row.update(cache, card_revision=newest)
     return row
 
 
-def _repos_with_incomplete_blobs(cache_dir: Path) -> dict[str, str]:
-    """Model repos with `*.incomplete` blobs (downloads running or interrupted), keyed like NOCASE."""
+def _repos_with_incomplete_blobs(cache_dir: Path, kind: _Kind) -> dict[str, str]:
+    """Repos of `kind` with `*.incomplete` blobs (downloads running or interrupted), keyed like NOCASE."""
     found: dict[str, str] = {}
+    prefix = f"{kind.repo_type}s--"
     try:
-        folders = [path for path in cache_dir.glob("models--*") if path.is_dir()]
+        folders = [path for path in cache_dir.glob(f"{prefix}*") if path.is_dir()]
     except OSError:
         return found
     for folder in folders:
@@ -1066,6 +1396,99 @@ def _repos_with_incomplete_blobs(cache_dir: Path) -> dict[str, str]:
         except OSError:
             continue
         if has_incomplete:
-            repo_id = folder.name.removeprefix("models--").replace("--", "/")
+            repo_id = folder.name.removeprefix(prefix).replace("--", "/")
             found[_nocase_key(repo_id)] = repo_id
     return found
+
+
+# -- kinds ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of repo is stored: its tables (each keyed by the same id; the first holds repo_id), how
+    rows are read back and written, which facets it has and how they are spelled in `facet_totals`."""
+
+    repo_type: str
+    record_type: type
+    record_fields: tuple[str, ...]
+    tables: tuple[tuple[str, tuple[str, ...]], ...]
+    row_columns: tuple[str, ...]
+    select_row: str
+    from_rows: str
+    alias: str  # the alias of the first table in `from_rows`
+    keys_table: str  # sorted, filtered and counted as `k`
+    words_join: str  # joins the table holding `words` as `m` to `k`, when that is another table
+    words_alias: str
+    sort_index: str
+    terms_table: str
+    cards_table: str
+    json_columns: frozenset[str]
+    facets: tuple[str, ...]
+    single_facets: dict[str, str]
+    multi_facets: dict[str, str]
+    facet_prefix: str
+    total_facet: str
+    words: Callable[[dict[str, Any]], str]
+    fts_terms: Callable[[dict[str, Any]], str]
+    card_record: Callable[[CachedRepo, dict[str, Any]], Any]
+
+    def facet_column(self, facet: str) -> str:
+        """The column holding `facet`'s value or values."""
+        return self.single_facets.get(facet) or self.multi_facets[facet]
+
+
+_MODELS = _Kind(
+    repo_type="model",
+    record_type=ModelRecord,
+    record_fields=_RECORD_FIELDS,
+    tables=(("models", _MODEL_COLUMNS), ("model_keys", _KEY_COLUMNS)),
+    row_columns=("id", *_MODEL_COLUMNS, *_KEY_COLUMNS),
+    select_row=_SELECT_ROW,
+    from_rows=_FROM_ROWS,
+    alias="m",
+    keys_table="model_keys",
+    words_join=" CROSS JOIN models AS m ON m.id = k.id",
+    words_alias="m",
+    sort_index="keys_by_",
+    terms_table="model_terms",
+    cards_table="model_cards",
+    json_columns=_JSON_COLUMNS,
+    facets=FACETS,
+    single_facets=_FACET_COLUMNS,
+    multi_facets={"language": "languages"},
+    facet_prefix="",
+    total_facet="*",
+    words=_row_words,
+    fts_terms=lambda row: _fts_terms(row["words"], row["parameters"]),
+    card_record=_card_record,
+)
+_DATASETS = _Kind(
+    repo_type="dataset",
+    record_type=DatasetRecord,
+    record_fields=_DATASET_RECORD_FIELDS,
+    tables=(("datasets", _DATASET_COLUMNS),),
+    row_columns=("id", *_DATASET_COLUMNS),
+    select_row=_DATASET_SELECT_ROW,
+    from_rows="datasets AS k",
+    alias="k",
+    keys_table="datasets",
+    words_join="",
+    words_alias="k",
+    sort_index="datasets_by_",
+    terms_table="dataset_terms",
+    cards_table="dataset_cards",
+    json_columns=_DATASET_JSON_COLUMNS,
+    facets=DATASET_FACETS,
+    single_facets={"author": "author"},
+    multi_facets={facet: column for facet, column in _DATASET_FACET_COLUMNS.items() if facet != "author"},
+    facet_prefix="dataset.",
+    total_facet="dataset.*",
+    words=_dataset_row_words,
+    fts_terms=lambda row: str(row["words"]),
+    card_record=_dataset_card_record,
+)
+
+
+def _kind_of(query: ModelQuery | DatasetQuery) -> _Kind:
+    return _DATASETS if isinstance(query, DatasetQuery) else _MODELS
