@@ -9,13 +9,17 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.color import Color
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.style import Style
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from hftui.data.cells import describe_cell, full_value
+from hftui.data.halfblocks import MAX_HEIGHT, MAX_WIDTH, UPPER_HALF, HalfBlockImage, half_blocks
 from hftui.data.sampler import SampleBatch, SampleError, SampleOptions, SampleSource, stream_sample
 from hftui.data.stats import bar, column_stats, save_sample, sort_rows, value_counts
 from hftui.hub.plain_text import printable
@@ -24,6 +28,18 @@ from hftui.ui.screens.choice import ChoiceScreen
 from hftui.ui.untrusted import plain, plain_cell
 
 DEFAULT_ROWS = 100
+
+
+def picture_content(picture: HalfBlockImage) -> Content:
+    """Draw a thumbnail with `▀`: the upper pixel as foreground, the lower one as background."""
+    lines = []
+    for row in picture.rows:
+        parts = [
+            (UPPER_HALF, Style(foreground=Color(*upper), background=Color(*lower) if lower is not None else None))
+            for upper, lower in row
+        ]
+        lines.append(Content.assemble(*parts))
+    return Content("\n").join(lines)
 
 
 @dataclass
@@ -63,10 +79,11 @@ class DatasetPreviewScreen(Screen[None]):
         Binding("w", "save_sample", "Save", id="preview.save"),
     ]
 
-    def __init__(self, source: SampleSource, *, title: str | None = None) -> None:
+    def __init__(self, source: SampleSource, *, title: str | None = None, rows: int = DEFAULT_ROWS) -> None:
         super().__init__()
         self.source = source
         self.title_text = title or source.location
+        self.default_rows = rows if rows > 0 else DEFAULT_ROWS
         self.rows: list[dict] = []
         self.columns: tuple[str, ...] = ()
         self.features: dict | None = None
@@ -77,7 +94,7 @@ class DatasetPreviewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(plain(self.title_text, single_line=True), id="preview-title", classes="screen-heading")
         with Horizontal(id="preview-controls"):
-            yield Input(str(DEFAULT_ROWS), placeholder="rows", id="preview-n", compact=True, type="integer")
+            yield Input(str(self.default_rows), placeholder="rows", id="preview-n", compact=True, type="integer")
             yield Input("0", placeholder="skip", id="preview-skip", compact=True, type="integer")
             yield Input("0", placeholder="shuffle", id="preview-shuffle", compact=True, type="integer")
             yield Input(placeholder="/ filter, e.g. label == 1 and len(text) > 20", id="preview-filter", compact=True)
@@ -86,7 +103,8 @@ class DatasetPreviewScreen(Screen[None]):
             yield DataTable(id="preview-table", cursor_type="row", zebra_stripes=True)
             with Vertical(id="preview-stats-box"):
                 yield Static("", id="preview-stats")
-        yield Static("", id="preview-detail")
+        with VerticalScroll(id="preview-detail", classes="cell-view"):
+            yield Static("", id="preview-detail-text")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -96,7 +114,7 @@ class DatasetPreviewScreen(Screen[None]):
     def action_restart(self) -> None:
         """Start (or restart) the stream with the chosen row count and filter."""
         self.workers.cancel_group(self, "sample")
-        n = self._number("#preview-n") or DEFAULT_ROWS
+        n = self._number("#preview-n") or self.default_rows
         skip = self._number("#preview-skip")
         shuffle = self._number("#preview-shuffle") or None  # a buffer size; 0 means in file order
         row_filter = self.query_one("#preview-filter", Input).value.strip() or None
@@ -187,15 +205,30 @@ class DatasetPreviewScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#preview-table")
     def show_row(self, event: DataTable.RowSelected) -> None:
-        """Enter shows the whole row, untruncated."""
+        """Enter shows the whole row, untruncated, with a small picture of each image (in colour terminals)."""
         if event.cursor_row >= len(self.rows):
             return
         row = self.rows[event.cursor_row]
         feature = self.features or {}
-        text = "\n".join(f"{column}: {full_value(row.get(column), feature.get(column))}" for column in self.columns)
-        detail = self.query_one("#preview-detail", Static)
-        detail.update(plain(text))
+        parts = []
+        for column in self.columns:
+            value = row.get(column)
+            parts.append(plain(f"{column}: {full_value(value, feature.get(column))}"))
+            picture = self._picture(value)
+            if picture is not None:
+                parts.append(picture_content(picture))
+        detail = self.query_one("#preview-detail", VerticalScroll)
+        detail.query_one("#preview-detail-text", Static).update(Content("\n").join(parts))
         detail.display = True
+        detail.scroll_home(animate=False)
+        self.set_focus(detail)  # arrows and page keys scroll a long value; escape closes it
+
+    def _picture(self, value: object) -> HalfBlockImage | None:
+        """A thumbnail of an image cell; none without colour (NO_COLOR), where `▀` would only draw a grey block."""
+        if self.app.no_color:
+            return None
+        width = max(min(MAX_WIDTH, self.size.width - 6), 4)
+        return half_blocks(value, max_width=width, max_height=MAX_HEIGHT)
 
     @on(Input.Submitted)
     def apply_inputs(self) -> None:
@@ -280,6 +313,7 @@ class DatasetPreviewScreen(Screen[None]):
         detail = self.query_one("#preview-detail")
         if detail.display:
             detail.display = False
+            self.set_focus(self.query_one("#preview-table", DataTable))
         elif self.streaming:
             self.workers.cancel_group(self, "sample")
         else:
