@@ -29,6 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
     sync_models = sync_what.add_parser("models", help="sync model listings")
     _add_query_arguments(sync_models)
     sync_models.add_argument("--limit", type=int, default=None, help="stop after N models (default: all)")
+
+    from hftui.commands.datasets import add_dataset_query_arguments
+
+    datasets = commands.add_parser("datasets", help="search datasets on the Hub (or the local index offline)")
+    add_dataset_query_arguments(datasets)
+    datasets.add_argument("--limit", type=int, default=30, help="how many results (default 30)")
+    datasets.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    sync_datasets = sync_what.add_parser("datasets", help="sync dataset listings")
+    add_dataset_query_arguments(sync_datasets)
+    sync_datasets.add_argument("--limit", type=int, default=None, help="stop after N datasets (default: all)")
     return parser
 
 
@@ -81,6 +91,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo":
         return run_demo(seed_only=args.seed_only)
+    if args.command == "datasets" or (args.command == "sync" and args.what == "datasets"):
+        from hftui.commands.datasets import QueryError as DatasetQueryError
+        from hftui.commands.datasets import run_datasets, run_sync_datasets
+
+        try:
+            return run_datasets(args) if args.command == "datasets" else run_sync_datasets(args)
+        except DatasetQueryError as error:
+            parser.error(str(error))
     if args.command in ("models", "sync"):
         from hftui.commands.models import QueryError, run_models, run_sync_models
 

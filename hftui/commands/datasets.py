@@ -1,0 +1,162 @@
+"""`hftui datasets` and `hftui sync datasets`: the Datasets screen's search, headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from hftui.commands.models import QueryError
+from hftui.hub.query import DATASET_SORTS, DatasetQuery
+
+__all__ = ["QueryError", "add_dataset_query_arguments", "query_from_args", "run_datasets", "run_sync_datasets"]
+
+# --filter keys as people may write them, to the DatasetQuery field they set.
+_FILTER_KEYS = {
+    "task": "task_category",
+    "task_category": "task_category",
+    "task_categories": "task_category",
+    "modality": "modality",
+    "size": "size_category",
+    "size_category": "size_category",
+    "size_categories": "size_category",
+    "language": "language",
+    "license": "license",
+    "author": "author",
+}
+
+
+def add_dataset_query_arguments(parser: argparse.ArgumentParser) -> None:
+    """--search, --filter, --sort and --offline for the dataset commands."""
+    parser.add_argument("--search", default="", help="text to look for in dataset ids")
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="task=, modality=, size=, language=, license=, author=, cached=yes (repeatable)",
+    )
+    parser.add_argument("--sort", default="trending", help="trending, likes, downloads or updated")
+    # Also accepted after the sub-command; SUPPRESS keeps `hftui --offline datasets` working too.
+    parser.add_argument("--offline", action="store_true", default=argparse.SUPPRESS, help="use the local index only")
+
+
+def query_from_args(args: argparse.Namespace) -> DatasetQuery:
+    """Build a DatasetQuery from --search, --filter KEY=VALUE and --sort."""
+    if args.sort not in DATASET_SORTS:
+        raise QueryError(f"unknown sort {args.sort!r}; choose from {', '.join(DATASET_SORTS)}")
+    changes: dict[str, object] = {"text": args.search, "sort": args.sort}
+    for item in args.filter:
+        key, _, value = item.partition("=")
+        key, value = key.strip().lower().replace("-", "_"), value.strip()
+        if not value:
+            raise QueryError(f"--filter {item!r}: expected KEY=VALUE")
+        if key in _FILTER_KEYS:
+            changes[_FILTER_KEYS[key]] = value
+        elif key == "cached":
+            changes["cached_only"] = value.lower() in ("yes", "true", "1")
+        else:
+            raise QueryError(f"--filter {item!r}: unknown key {key!r}")
+    return DatasetQuery().replace(**changes)
+
+
+def run_datasets(args: argparse.Namespace) -> int:
+    """Print dataset search results as a table or JSON lines; falls back to the index when the Hub fails."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from hftui.hub.datasets import DatasetSearch
+    from hftui.hub.errors import explain_hub_error
+    from hftui.hub.index import ModelIndex, default_index_path
+    from hftui.hub.licenses import license_terms
+    from hftui.hub.plain_text import printable
+    from hftui.hub.settings import HubSettings
+    from hftui.humanize import human_count, relative_time
+
+    query = query_from_args(args)
+    settings = HubSettings.from_environment(force_offline=args.offline)
+    errors = Console(stderr=True)
+    with ModelIndex(default_index_path()) as index:
+        if index.rebuilt_reason:
+            errors.print(Text(f"note: the local index was rebuilt: {index.rebuilt_reason}"))
+        api = None
+        if not settings.offline_forced:
+            from huggingface_hub import HfApi
+
+            api = HfApi(endpoint=settings.endpoint)
+        search = DatasetSearch(query, index=index, api=api, page_size=args.limit)
+        try:
+            page = search.next_page()
+        except Exception as error:
+            problem = explain_hub_error(error, endpoint=settings.endpoint)
+            errors.print(Text(f"Hub search failed ({problem.message}); showing the local index instead."))
+            page = DatasetSearch(query, index=index, api=None, page_size=args.limit).next_page()
+    if args.json:
+        for record in page.records:
+            print(json.dumps(asdict(record) | {"card_text": None, "license": record.license}, default=str))
+        return 0
+    where = "Hub" if page.source == "hub" else "local index"
+    table = Table(title=f"{len(page.records)} datasets from the {where}")
+    widest_id = max((len(record.repo_id) for record in page.records), default=10)
+    table.add_column("Dataset", no_wrap=True, min_width=min(widest_id, 40))
+    for column in ("Tasks", "Modality", "Size", "Licence", "Downloads", "Likes", "Updated", "Cached"):
+        table.add_column(column, no_wrap=True)
+    for record in page.records:
+        values = (
+            record.repo_id,
+            ", ".join(record.task_categories) or "-",
+            ", ".join(record.modalities) or "-",
+            ", ".join(record.size_categories) or "-",
+            license_terms(record.license).badge,
+            human_count(record.downloads),
+            human_count(record.likes),
+            relative_time(record.last_modified),
+            "cached" if record.is_cached else "remote",
+        )
+        table.add_row(*(Text(printable(value, single_line=True)) for value in values))
+    Console().print(table)
+    return 0
+
+
+def run_sync_datasets(args: argparse.Namespace) -> int:
+    """Copy Hub dataset listings into the index with a progress bar; exit 1 when the Hub fails."""
+    from huggingface_hub import HfApi
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hftui.hub.errors import explain_hub_error
+    from hftui.hub.index import ModelIndex, default_index_path
+    from hftui.hub.settings import HubSettings
+    from hftui.hub.sync import SyncProgress, sync_datasets
+
+    query = query_from_args(args)
+    settings = HubSettings.from_environment(force_offline=args.offline)
+    errors = Console(stderr=True)
+    if settings.offline_forced:
+        errors.print("sync needs the Hub, and offline mode is on (--offline or HF_HUB_OFFLINE).")
+        return 1
+    columns = (TextColumn("syncing datasets"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with ModelIndex(default_index_path()) as index, Progress(*columns, console=errors) as progress:
+        task = progress.add_task("sync", total=args.limit)
+
+        def show(step: SyncProgress) -> None:
+            progress.update(task, completed=step.written)
+
+        try:
+            report = sync_datasets(
+                query, api=HfApi(endpoint=settings.endpoint), index=index, limit=args.limit, on_progress=show
+            )
+        except Exception as error:
+            progress.stop()
+            problem = explain_hub_error(error, endpoint=settings.endpoint)
+            errors.print(f"sync stopped: {problem.message} Run the same command again to resume.")
+            return 1
+        held = index.dataset_count()
+    resumed = f" (resumed after {report.resumed_from})" if report.resumed_from else ""
+    print(
+        f"synced {report.written} datasets{resumed} in {report.seconds:.1f} s; the index holds {held}",
+        file=sys.stderr,
+    )
+    return 0
