@@ -59,9 +59,23 @@ def full_value(value: object, feature: Mapping[str, Any] | None = None) -> str:
     """The whole value for a detail view: the full text, pretty JSON for nested values."""
     if isinstance(value, str):
         return value
-    if _is_nested(value) and not (isinstance(value, Mapping) and (_looks_like_audio(value) or _is_file(value))):
+    if isinstance(value, Mapping) and (_looks_like_audio(value) or _looks_like_encoded_file(value)):
+        return _describe_media_fully(value, feature)
+    if _is_nested(value):
         return json.dumps(value, ensure_ascii=False, indent=2, default=_json_default)
     return describe_cell(value, feature, max_chars=1_000_000)
+
+
+def _describe_media_fully(value: Mapping[Any, Any], feature: Mapping[str, Any] | None) -> str:
+    """An audio or image cell with what the one-line form leaves out: channels and the file name."""
+    text = describe_cell(value, feature, max_chars=1_000_000)
+    shape = getattr(value.get("array"), "shape", None)
+    if shape is not None and len(shape) > 1:
+        text += f", {shape[0]} channels"
+    path = value.get("path")
+    if isinstance(path, str) and path and path not in text:
+        text += f" ({path})"
+    return text
 
 
 def _feature_type(feature: Mapping[str, Any] | None) -> str | None:
