@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync_datasets = sync_what.add_parser("datasets", help="sync dataset listings")
     add_dataset_query_arguments(sync_datasets)
     sync_datasets.add_argument("--limit", type=int, default=None, help="stop after N datasets (default: all)")
+
+    from hftui.commands.convert import add_convert_arguments
+
+    convert = commands.add_parser("convert", help="local CSV/JSONL/Parquet files to one schema and stratified splits")
+    add_convert_arguments(convert)
     return parser
 
 
@@ -91,6 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo":
         return run_demo(seed_only=args.seed_only)
+    if args.command == "convert":
+        from hftui.commands.convert import ConvertUsageError, run_convert
+
+        try:
+            return run_convert(args)
+        except ConvertUsageError as error:
+            parser.error(str(error))
     if args.command == "datasets" or (args.command == "sync" and args.what == "datasets"):
         from hftui.commands.datasets import QueryError as DatasetQueryError
         from hftui.commands.datasets import run_datasets, run_sync_datasets
