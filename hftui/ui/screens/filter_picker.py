@@ -1,7 +1,8 @@
-"""Pick a filter value for the model browser from lists that show how many models each value has."""
+"""Pick a filter value for the model or dataset browser from lists that show how many repos each value has."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual import on, work
@@ -14,12 +15,20 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from hftui.hub.index import ModelIndex
-from hftui.hub.query import ModelQuery
+from hftui.hub.query import RepoQuery
 from hftui.ui.untrusted import plain
 
 FACETS = (
     ("task", "Task", "task"),
     ("library", "Library", "library"),
+    ("language", "Language", "language"),
+    ("license", "Licence", "license"),
+    ("author", "Author", "author"),
+)
+DATASET_FACETS = (
+    ("task_category", "Task category", "task_category"),
+    ("modality", "Modality", "modality"),
+    ("size_category", "Size category", "size_category"),
     ("language", "Language", "language"),
     ("license", "Licence", "license"),
     ("author", "Author", "author"),
@@ -35,15 +44,27 @@ class FacetValuesCounted(Message):
     values: list[tuple[str, int]]
 
 
-class FilterPickerScreen(ModalScreen[ModelQuery | None]):
-    """First a facet, then its values with counts (from the local index); typing narrows the list."""
+class FilterPickerScreen(ModalScreen[RepoQuery | None]):
+    """First a facet, then its values with counts (from the local index); typing narrows the list.
+
+    Works on a `ModelQuery` (the default facets) or a `DatasetQuery` (pass `DATASET_FACETS`, `noun="datasets"`):
+    the index counts whichever kind the query is."""
 
     BINDINGS = [Binding("escape", "back", "Back", id="filter.back")]
 
-    def __init__(self, query: ModelQuery, index: ModelIndex) -> None:
+    def __init__(
+        self,
+        query: RepoQuery,
+        index: ModelIndex,
+        *,
+        facets: Sequence[tuple[str, str, str]] = FACETS,
+        noun: str = "models",
+    ) -> None:
         super().__init__()
         self.query_value = query
         self.index = index
+        self.facets = tuple(facets)
+        self.noun = noun
         self.facet: str | None = None
         self.values: list[tuple[str, int]] = []
 
@@ -63,7 +84,7 @@ class FilterPickerScreen(ModalScreen[ModelQuery | None]):
         self.query_one("#filter-input", Input).display = False
         options = self.query_one("#filter-options", OptionList)
         options.clear_options()
-        for key, label, attribute in FACETS:
+        for key, label, attribute in self.facets:
             current = getattr(self.query_value, attribute)
             options.add_option(Option(plain(f"{label}: {current or 'any'}", single_line=True), id=key))
         options.highlighted = 0
@@ -75,8 +96,8 @@ class FilterPickerScreen(ModalScreen[ModelQuery | None]):
         option_id = event.option.id or ""
         if self.facet is None:
             self.facet = option_id
-            label = dict((key, label) for key, label, _ in FACETS)[option_id]
-            self.query_one("#filter-title", Static).update(f"{label}: counts among the models in the local index")
+            label = dict((key, label) for key, label, _ in self.facets)[option_id]
+            self.query_one("#filter-title", Static).update(f"{label}: counts among the {self.noun} in the local index")
             search = self.query_one("#filter-input", Input)
             search.display = True
             search.value = ""
@@ -90,7 +111,8 @@ class FilterPickerScreen(ModalScreen[ModelQuery | None]):
     def load_values(self, facet: str) -> None:
         """Count the facet's values off the event loop."""
         without_own = self.query_value.replace(**{facet: None})
-        self.post_message(FacetValuesCounted(facet, self.index.facet_counts(facet, without_own, limit=200)))
+        counts = self.index.facet_counts(facet, without_own, limit=200)  # type: ignore[arg-type]
+        self.post_message(FacetValuesCounted(facet, counts))
 
     @on(FacetValuesCounted)
     def keep_values(self, event: FacetValuesCounted) -> None:
