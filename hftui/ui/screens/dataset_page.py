@@ -37,6 +37,11 @@ def _joined(values: tuple[str, ...]) -> str:
     return ", ".join(values) or "-"
 
 
+def _hub_tags(details: DatasetDetails, prefix: str) -> tuple[str, ...]:
+    """The values of the Hub's `prefix:value` tags (the card's own fields are shown from the card)."""
+    return tuple(tag.split(":", 1)[1] for tag in details.tags if tag.startswith(f"{prefix}:"))
+
+
 def facts_lines(details: DatasetDetails) -> list[str]:
     """The Metadata tab's text above the splits table: what the card and the Hub say about the dataset."""
     facts = details.facts
@@ -49,12 +54,15 @@ def facts_lines(details: DatasetDetails) -> list[str]:
         f"Languages: {_joined(facts.languages)}",
         f"Multilinguality: {_joined(facts.multilinguality)}",
         f"Annotations: {_joined(facts.annotations_creators)}   Source datasets: {_joined(facts.source_datasets)}",
-        f"Tags: {_joined(facts.tags or details.tags)}",
-        f"Gated: {details.gated or 'no'}",
+        f"Tags: {_joined(facts.tags)}",
+        f"Modalities: {_joined(_hub_tags(details, 'modality'))}   Formats: {_joined(_hub_tags(details, 'format'))}",
+        f"Gated: {details.gated or 'no'}"
+        + (" (accept the conditions on the Hub to read its files)" if details.gated else ""),
     ]
     if details.downloads is not None or details.likes is not None:
         lines.append(f"Downloads: {human_count(details.downloads)}   Likes: {human_count(details.likes)}")
-    lines.append(f"Revision: {details.sha or '-'}   Last modified: {details.last_modified or '-'}")
+    lines.append(f"Revision: {details.sha or '-'}")
+    lines.append(f"Last modified: {details.last_modified or '-'}")
     lines.append(f"Shown from: {details.source}")
     # The card-level problem is already shown above the card; list only what the metadata adds.
     lines += [f"Card problem: {problem}" for problem in facts.problems if problem != details.card.problem]
@@ -214,10 +222,11 @@ class DatasetPageScreen(Screen[None]):
     # Actions.
 
     def action_show_tab(self, tab: str) -> None:
-        """Switch tab by number key; the Preview tab puts the cursor on the config/split list."""
+        """Switch tab by number key and focus what the keys should move: the list, the table, or the scroll."""
         self.query_one("#dataset-tabs", TabbedContent).active = tab
-        if tab == "preview":
-            self.set_focus(self.query_one("#dataset-splits-list", OptionList))
+        target = {"preview": "#dataset-splits-list", "files": "#dataset-files"}.get(tab)
+        pane = self.query_one(f"TabPane#{tab}", TabPane)
+        self.set_focus(pane.query_one(target) if target else pane.query_one(VerticalScroll))
 
     def action_back(self) -> None:
         """Go back to where the page was opened from."""
