@@ -205,3 +205,31 @@ def test_seen_stores_of_models_and_datasets_are_apart(tmp_path: Path) -> None:
 )
 def test_describe_feature(spec: object, expected: str) -> None:
     assert describe_feature(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("files", "problem", "body"),
+    [
+        ({"data.csv": b"a\n1\n"}, "This dataset has no card (README.md).", ""),
+        (
+            {"README.md": b"# Just a body\n", "data.csv": b"a\n1\n"},
+            "The card has no YAML metadata block.",
+            "# Just a body",
+        ),
+        ({"README.md": b"---\nlicense: [mit\n---\n# Body\n"}, "The card's YAML metadata could not be read", "# Body"),
+        ({"README.md": b"---\nlicense: mit\n---\n# Ok\n"}, None, "# Ok"),
+    ],
+)
+def test_missing_plain_and_broken_cards_still_open(
+    local_hub: LocalHub, hub_endpoint: str, tmp_path: Path, files: dict[str, bytes], problem: str | None, body: str
+) -> None:
+    local_hub.add_dataset("hftui-test/card-states", files=files)
+    details, online_problem = load_dataset_details(
+        "hftui-test/card-states", api=api_for(local_hub), cache_dir=tmp_path / "cache"
+    )
+    assert online_problem is None and details.source == "hub"
+    assert details.card.body.strip() == body
+    if problem is None:
+        assert details.card.problem is None
+    else:
+        assert details.card.problem is not None and details.card.problem.startswith(problem)

@@ -20,6 +20,7 @@ INJECTIONS = ("[bold red]x[/]", "[link=file:///etc/passwd]x[/link]", "\x1b[2J")
 MULTI = "hftui-test/multi-config"
 BROKEN = "hftui-test/broken-card"
 EVIL = "hftui-test/evil-card"
+NO_CARD = "hftui-test/no-card"
 
 MULTI_CARD = """\
 ---
@@ -88,6 +89,7 @@ def dataset_hub(local_hub: LocalHub, hub_endpoint: str) -> LocalHub:
         f"# Evil\n\nBody {INJECTIONS[0]} and {INJECTIONS[1]} and {INJECTIONS[2]} here.\n"
     )
     local_hub.add_dataset(EVIL, files={"README.md": evil.encode(), "data.csv": b"a\n1\n"})
+    local_hub.add_dataset(NO_CARD, files={"data.csv": b"a\n1\n"})
     return local_hub
 
 
@@ -190,6 +192,10 @@ async def test_broken_card_still_opens(dataset_hub: LocalHub, tmp_path: Path) ->
         text = await wait_for_text(pilot, "Still here")
         assert "YAML metadata could not be read" in text
         assert page.choices == [(None, "train")]
+        await pilot.press("escape")
+        await open_page(pilot, app, NO_CARD)
+        text = await wait_for_text(pilot, "no card")
+        assert "This dataset has no card (README.md)." in text
 
 
 async def test_offline_page_from_the_seen_store_and_unknown_dataset(dataset_hub: LocalHub, tmp_path: Path) -> None:
