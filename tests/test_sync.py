@@ -40,3 +40,33 @@ def test_stopped_sync_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             assert third.resumed_from == 0
     finally:
         hub.stop()
+
+
+def test_stopped_dataset_sync_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hftui.hub.query import DatasetQuery
+    from tests.test_dataset_index import N_DATASETS, build_dataset_hub
+
+    monkeypatch.setattr(sync, "SYNC_PAGE", 10)
+    hub = build_dataset_hub()
+    url = hub.start()
+    try:
+        api = HfApi(endpoint=url)
+        with ModelIndex(tmp_path / "index.sqlite") as index:
+            pages = []
+            first = sync.sync_datasets(
+                DatasetQuery(),
+                api=api,
+                index=index,
+                limit=None,
+                on_progress=pages.append,
+                is_cancelled=lambda: len(pages) >= 3,
+            )
+            assert (first.written, first.complete) == (30, False)
+            assert index.dataset_count() == 30 and len(index) == 0
+            second = sync.sync_datasets(DatasetQuery(), api=api, index=index, limit=None)
+            assert second.resumed_from == 30 and second.complete and second.written == N_DATASETS - 30
+            assert index.dataset_count() == N_DATASETS
+            # The same sync of models is another sync: it does not resume from the datasets' state.
+            assert sync.sync_models(ModelQuery(), api=api, index=index, limit=None).resumed_from == 0
+    finally:
+        hub.stop()
