@@ -30,16 +30,17 @@ from hftui.ui.screens.repo_card import RepoCardScreen
 from hftui.ui.untrusted import plain, plain_cell
 from hftui.ui.widgets.repo_table import RepoTable
 
+# Licence and cache state early, as on the Models screen, so 80 columns show them.
 COLUMNS = (
-    ("Dataset", 28),
-    ("Tasks", 18),
+    ("Dataset", 26),
+    ("Tasks", 16),
+    ("Licence", 14),
+    "Cached",
     ("Modality", 12),
     ("Size", 10),
-    "Licence",
     "Downloads",
     "Likes",
     "Updated",
-    "Cached",
 )
 SEARCH_DEBOUNCE_S = 0.3
 LOAD_MORE_MARGIN = 5
@@ -84,13 +85,13 @@ def _local_cells(local: LocalDataset) -> tuple[object, ...]:
     return (
         local.name,
         ", ".join(local.formats) or "-",
+        local.license or "none",  # as the folder's card writes it: local folders are not in the catalogue
+        "local",
         ", ".join(modalities) or "-",
         human_size(local.size_on_disk),
-        local.license or "none",  # as the folder's card writes it: local folders are not in the catalogue
         "-",
         "-",
         relative_time(local.last_modified),
-        "local",
     )
 
 
@@ -98,13 +99,13 @@ def _hub_cells(record: DatasetRecord) -> tuple[object, ...]:
     return (
         record.repo_id,
         ", ".join(record.task_categories) or "-",
+        license_terms(record.license).badge,
+        record.cache_state,
         ", ".join(record.modalities) or "-",
         ", ".join(record.size_categories) or "-",
-        license_terms(record.license).badge,
         human_count(record.downloads),
         human_count(record.likes),
         relative_time(record.last_modified),
-        record.cache_state,
     )
 
 
