@@ -924,10 +924,13 @@ def report_markdown(report: ConvertReport) -> str:
         "",
         "## Rows per source",
         "",
-        "| source | format | rows |",
-        "| --- | --- | ---: |",
+        "| source | format | rows | folder |",
+        "| --- | --- | ---: | --- |",
     ]
-    lines += [f"| {_code(source.path)} | {source.data_format} | {source.rows} |" for source in report.sources]
+    lines += [
+        f"| {_code(source.path.name)} | {source.data_format} | {source.rows} | {_code(source.path.parent)} |"
+        for source in report.sources
+    ]
     lines += ["", "## Mapping", ""]
     names = [_code(schema.name) for schema in plan.schemas]
     lines += ["| target | type | " + " | ".join(names) + " |", "| --- | --- |" + " --- |" * len(names)]

@@ -1,0 +1,142 @@
+"""Pilot tests of the convert screen at 80x24: add three files by typing, map, label, run, check the splits."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+import hftui.ui.screens.convert as convert_screen
+from hftui.ui.screens.convert import ConvertScreen
+from tests.pilot import screen_text, wait_until
+from tests.test_convert import CLASSES, labels_in, write_sources
+from tests.test_dataset_preview import make_app
+
+
+async def go_to(pilot: Pilot, screen: ConvertScreen, target: str) -> None:
+    """Move the table's cursor onto a target column with the keys a user would press."""
+    index = [column.name for column in screen.plan.columns].index(target)
+    await pilot.press("ctrl+home", *["down"] * index)
+    assert screen.current_target() == target
+
+
+async def add_files(pilot: Pilot, screen: ConvertScreen, paths: tuple[Path, ...]) -> None:
+    """Type each path relative to the working folder (short to type; the screen resolves it) and enter."""
+    assert screen.focused is screen.query_one("#convert-path")  # the screen opens ready for a path
+    for path in paths:
+        await pilot.press(*str(path.relative_to(Path.cwd())), "enter")
+    await wait_until(pilot, lambda: len(screen.plan.schemas) == len(paths) and not screen.pending)
+    await pilot.press("escape")  # from the path box to the table
+
+
+async def map_onto_one_schema(pilot: Pilot, screen: ConvertScreen) -> None:
+    """Sentiment renamed onto label, the Parquet review column mapped onto text, score cast, extra dropped."""
+    await go_to(pilot, screen, "sentiment")
+    await pilot.press("n", *"label", "enter")  # the box opens with the old name selected
+    await wait_until(pilot, lambda: screen.plan.column("sentiment") is None)
+    await go_to(pilot, screen, "text")
+    await pilot.press("e", "down", "down", "enter")  # the third file
+    await pilot.press("down", "enter")  # its first column, review
+    await wait_until(pilot, lambda: screen.plan.column("review") is None)
+    await go_to(pilot, screen, "score")
+    await pilot.press("T", *["down"] * 3, "enter")  # float64
+    await go_to(pilot, screen, "extra")
+    await pilot.press("x")
+    await go_to(pilot, screen, "label")
+    await pilot.press("l")
+
+
+async def test_convert_three_files_into_stratified_splits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = write_sources(tmp_path / "in")
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = ConvertScreen()
+        app.push_screen(screen)
+        await pilot.pause()
+        await add_files(pilot, screen, paths)
+        assert [schema.name for schema in screen.plan.schemas] == ["reviews.csv", "more.jsonl", "table.parquet"]
+        text = screen_text(app)[0]
+        assert "1. reviews.csv" in text and "Text: string" in text  # the schemas side by side
+
+        await map_onto_one_schema(pilot, screen)
+        plan = screen.plan
+        assert [found.name for found in plan.sources_for("text")] == ["Text", "text", "review"]
+        assert [found.name for found in plan.sources_for("label")] == ["Sentiment", "label", "label"]
+        assert plan.column("score").dtype == "float64" and not plan.column("extra").keep
+        assert plan.label == "label" and screen.label_chosen
+        assert str(tmp_path / "in" / "converted") == screen.query_one("#convert-out").value
+
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.report is not None, timeout=30)
+        out = tmp_path / "in" / "converted"
+        for name in ("train.parquet", "validation.parquet", "test.parquet", "REPORT.md", "report.json"):
+            assert (out / name).is_file(), name
+        written = {split: labels_in(out / f"{split}.parquet") for split in ("train", "validation", "test")}
+        everything = [label for labels in written.values() for label in labels]
+        overall = Counter(everything)
+        assert len(everything) == 299 and set(overall) == set(CLASSES)
+        for split, labels in written.items():
+            counts = Counter(labels)
+            for name in CLASSES:
+                assert abs(counts[name] - overall[name] / len(everything) * len(labels)) <= 1, (split, name)
+        assert screen.query_one("#convert-report-box").display
+        shown = screen_text(app)[0]
+        assert "Conversion report" in shown and "Wrote 299 rows: train 239, validation 30, test 30" in shown
+
+        await pilot.press("escape")  # the report closes, the mapping is back
+        assert screen.query_one("#convert-table").display
+        await pilot.press("escape")
+        assert app.screen is not screen
+
+
+async def test_escape_cancels_a_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_convert = convert_screen.convert
+
+    def slow_convert(plan, *, progress, is_cancelled):  # type: ignore[no-untyped-def]
+        def slow(step):  # type: ignore[no-untyped-def]
+            progress(step)
+            time.sleep(0.2)
+
+        return real_convert(plan, progress=slow, is_cancelled=is_cancelled)
+
+    monkeypatch.setattr(convert_screen, "convert", slow_convert)
+    paths = write_sources(tmp_path / "in")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = ConvertScreen(paths)
+        app.push_screen(screen)
+        await wait_until(pilot, lambda: len(screen.plan.schemas) == 3)
+        await pilot.press("r")
+        assert screen.running
+        # Not wait_until: it waits for workers, and this one must still be running when escape arrives.
+        while "reading" not in str(screen.query_one("#convert-status").render()):
+            await pilot.pause(0.02)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not screen.running, timeout=30)
+        assert "Cancelled" in str(screen.query_one("#convert-status").render())
+        assert screen.report is None
+        assert not (tmp_path / "in" / "converted" / "train.parquet").exists()
+        assert app.screen is screen  # the first escape cancelled, it did not leave
+
+
+async def test_bad_paths_and_settings_are_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = write_sources(tmp_path / "in")
+    monkeypatch.chdir(tmp_path / "in")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = ConvertScreen()
+        app.push_screen(screen)
+        await pilot.pause()
+        await pilot.press("escape", "i", *"nope.csv", "enter")
+        await wait_until(pilot, lambda: "does not exist" in str(screen.query_one("#convert-status").render()))
+        assert not screen.plan.schemas
+        await pilot.press(*paths[1].name, "enter")
+        await wait_until(pilot, lambda: len(screen.plan.schemas) == 1)
+        screen.query_one("#convert-splits").value = "0.5,0.6,0.1"
+        await pilot.press("escape", "r")
+        assert "must add up to 1" in str(screen.query_one("#convert-status").render())
+        assert not screen.running
