@@ -316,3 +316,17 @@ def test_domain_module_does_not_import_textual_or_datasets() -> None:
     )
     assert "textual" not in loaded
     assert "datasets" not in loaded and "torch" not in loaded
+
+
+def test_lists_the_sources_agree_on_are_kept(tmp_path: Path) -> None:
+    rows = [{"text": f"t{i}", "tags": ["a", "b"][: i % 3], "label": i % 2} for i in range(40)]
+    first, second = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    first.write_text("".join(json.dumps(row) + "\n" for row in rows[:20]))
+    second.write_text("".join(json.dumps(row) + "\n" for row in rows[20:]))
+    plan = default_plan(read_schemas([first, second]), output=tmp_path / "out")
+    assert plan.column("tags").dtype == "list" and plan.column("label").dtype == "int64"
+    report = convert(plan)
+    assert report.classes == ("0", "1")  # an int label is class-encoded by its text
+    table = pq.read_table(tmp_path / "out" / "train.parquet")
+    assert str(table.schema.field("tags").type).startswith("list")
+    assert sorted(len(tags) for tags in table.column("tags").to_pylist())[-1] == 2

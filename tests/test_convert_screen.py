@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -140,3 +142,12 @@ async def test_bad_paths_and_settings_are_explained(tmp_path: Path, monkeypatch:
         await pilot.press("escape", "r")
         assert "must add up to 1" in str(screen.query_one("#convert-status").render())
         assert not screen.running
+
+
+def test_screen_module_imports_no_datasets() -> None:
+    code = "import sys, hftui.ui.screens.convert, hftui.cli; hftui.cli.build_parser(); print(' '.join(sys.modules))"
+    loaded = set(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    )
+    for heavy in ("datasets", "pyarrow", "pandas", "torch", "transformers"):
+        assert heavy not in loaded, heavy

@@ -508,17 +508,16 @@ def _error_kind(sample_kind: str) -> str:
 def read_schema(path: Path | str) -> SourceSchema:
     """Read one file's columns and row count (blocking: loads it with datasets)."""
     path = Path(path).expanduser().resolve()
+    from datasets import Value
+
     data_format, dataset = _load(path)
-    columns = []
-    for name, feature in dataset.features.items():
-        dtype = _type_name(feature)
-        plain = dtype in CAST_TYPES or dtype in _INTS or dtype in _FLOATS or dtype in ("null", "binary")
-        columns.append(SourceColumn(name, dtype, None if plain else _feature_dict(dataset.features, name)))
-    return SourceSchema(path, data_format, dataset.num_rows, tuple(columns))
-
-
-def _feature_dict(features: Any, name: str) -> dict[str, Any]:
-    return dict(features.to_dict()[name])
+    described = dataset.features.to_dict()
+    columns = tuple(
+        # Plain values are described by their dtype alone; class labels, lists and structs keep their feature.
+        SourceColumn(name, _type_name(feature), None if isinstance(feature, Value) else dict(described[name]))
+        for name, feature in dataset.features.items()
+    )
+    return SourceSchema(path, data_format, dataset.num_rows, columns)
 
 
 def read_schemas(paths: Sequence[Path | str]) -> tuple[SourceSchema, ...]:
@@ -682,12 +681,12 @@ def _target_features(plan: ConvertPlan) -> Any:
 
     features = {}
     for column in plan.kept:
-        if column.dtype in CAST_TYPES or column.dtype in _INTS or column.dtype in _FLOATS:
+        source = next((found for found in plan.sources_for(column.name) if found is not None and found.feature), None)
+        if column.dtype in CAST_TYPES or source is None:
             features[column.name] = Value(column.dtype)
-            continue
-        # A type every source agrees on that is not a plain value (class label, list): keep the source feature.
-        source = next(found for found in plan.sources_for(column.name) if found is not None and found.feature)
-        features[column.name] = Features.from_dict({column.name: dict(source.feature or {})})[column.name]
+        else:
+            # A type every source agrees on that is not a plain value (class label, list): keep the source feature.
+            features[column.name] = Features.from_dict({column.name: dict(source.feature or {})})[column.name]
     return Features(features)
 
 
