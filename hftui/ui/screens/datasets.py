@@ -34,7 +34,7 @@ from hftui.ui.widgets.repo_table import RepoTable
 COLUMNS = (
     ("Dataset", 26),
     ("Tasks", 16),
-    ("Licence", 14),
+    "Licence",
     "Cached",
     ("Modality", 12),
     ("Size", 10),
