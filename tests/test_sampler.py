@@ -43,8 +43,9 @@ def jsonl(tmp_path: Path) -> Path:
 
 def test_jsonl_batches_arrive_incrementally(jsonl: Path) -> None:
     batches = list(stream_sample(local(jsonl), SampleOptions(n=25, batch_size=10)))
-    assert [len(b.rows) for b in batches] == [10, 10, 5]
-    assert [b.rows_so_far for b in batches] == [10, 20, 25]
+    # The first row comes alone, as soon as it arrives; then full batches, then the rest.
+    assert [len(b.rows) for b in batches] == [1, 10, 10, 4]
+    assert [b.rows_so_far for b in batches] == [1, 11, 21, 25]
     assert batches[0].columns == ("text", "label")
     assert batches[0].features == {
         "text": {"dtype": "string", "_type": "Value"},
@@ -114,7 +115,7 @@ def test_cancel_stops_early(jsonl: Path) -> None:
     batches = stream_sample(local(jsonl), SampleOptions(n=50, batch_size=5), is_cancelled=lambda: len(seen) >= 2)
     for batch in batches:
         seen.append(batch.rows_so_far)
-    assert seen == [5, 10]
+    assert seen == [1, 6]
 
 
 def test_imagefolder(tmp_path: Path) -> None:
@@ -124,7 +125,7 @@ def test_imagefolder(tmp_path: Path) -> None:
             Image.new("RGB", (4, 4), (i * 40, 0, 0)).save(tmp_path / label / f"{i}.png")
     assert detect_local_format(tmp_path) == "imagefolder"
     batches = list(stream_sample(local(tmp_path), SampleOptions(n=4, batch_size=2)))
-    assert [b.rows_so_far for b in batches] == [2, 4]
+    assert [b.rows_so_far for b in batches] == [1, 3, 4]
     assert batches[0].rows[0]["image"].size == (4, 4)
     assert "label" in batches[0].columns
 

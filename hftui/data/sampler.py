@@ -300,7 +300,8 @@ def _batches(
                 first_row_at = time.monotonic()
             batch.append(row)
             rows_so_far += 1
-            if len(batch) >= batch_size:
+            # The first row goes out alone, so the table shows something as soon as the stream does.
+            if len(batch) >= batch_size or rows_so_far == 1:
                 yield pack()
                 batch = []
             if is_cancelled():
