@@ -96,8 +96,16 @@ async def test_search_sorts_paging_and_local_rows(dataset_hub: LocalHub, tmp_pat
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is screen)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, DatasetPreviewScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, DatasetPreviewScreen) and not app.screen.streaming)
         await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+
+        # C opens the converter with the local folder's data files already read.
+        from hftui.ui.screens.convert import ConvertScreen
+
+        await pilot.press("C")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConvertScreen) and app.screen.plan.schemas)
+        assert [schema.path.name for schema in app.screen.plan.schemas] == ["rows.jsonl"]
 
 
 async def test_every_facet_filters(dataset_hub: LocalHub, tmp_path: Path) -> None:

@@ -472,7 +472,7 @@ def _load(path: Path) -> Any:
     import datasets
 
     # The sampler's format detection and error wording, so both read files the same way.
-    from hftui.data.sampler import _load_arguments, _sample_error
+    from hftui.data.sampler import explain_sample_error, load_arguments
 
     source = SampleSource("local", str(path))
     try:
@@ -482,7 +482,7 @@ def _load(path: Path) -> Any:
                 f"{path.name}: {data_format} data cannot be converted; use CSV, TSV, JSON Lines or Parquet files",
                 "unsupported",
             )
-        builder, arguments = _load_arguments(source)
+        builder, arguments = load_arguments(source)
         with _quiet_datasets():
             dataset = datasets.load_dataset(builder, split="train", **arguments)
     except ConvertError:
@@ -494,7 +494,7 @@ def _load(path: Path) -> Any:
         # load_dataset wraps the reader's own error (pandas, pyarrow) in DatasetGenerationError.
         while type(cause).__name__ == "DatasetGenerationError" and cause.__cause__ is not None:
             cause = cause.__cause__
-        problem = _sample_error(cause, source)
+        problem = explain_sample_error(cause, source)
         raise ConvertError(problem.message, _error_kind(problem.kind)) from error
     if dataset.num_rows == 0 or not dataset.column_names:
         raise ConvertError(f"{path.name} has no rows", "empty")
@@ -503,6 +503,17 @@ def _load(path: Path) -> Any:
 
 def _error_kind(sample_kind: str) -> str:
     return sample_kind if sample_kind in ("not_found", "bad_file", "empty") else "bad_file"
+
+
+def convertible_files(folder: Path) -> tuple[Path, ...]:
+    """The CSV, JSON Lines and Parquet files under a folder (a file stands for itself), for the converter."""
+    from hftui.data.sampler import data_files_in, format_of_file
+
+    if folder.is_file():
+        return (folder,) if format_of_file(folder) in TABULAR_FORMATS else ()
+    if not folder.is_dir():
+        return ()
+    return tuple(path for path in data_files_in(folder) if format_of_file(path) in TABULAR_FORMATS)
 
 
 def read_schema(path: Path | str) -> SourceSchema:

@@ -99,7 +99,8 @@ class SampleBatch:
     rows_per_second: float | None
 
 
-def _format_of_file(path: Path) -> str | None:
+def format_of_file(path: Path) -> str | None:
+    """The packaged builder that reads one file (csv, json, parquet, text, imagefolder, audiofolder), or None."""
     suffix = path.suffix.lower()
     if suffix in _IMAGE_EXTENSIONS:
         return "imagefolder"
@@ -108,13 +109,14 @@ def _format_of_file(path: Path) -> str | None:
     return _EXTENSIONS.get(suffix)
 
 
-def _usable_files(folder: Path) -> list[Path]:
+def data_files_in(folder: Path) -> list[Path]:
+    """The files under `folder` some builder reads, in name order; hidden files and folders left out."""
     return sorted(
         path
         for path in folder.rglob("*")
         if path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-        and _format_of_file(path) is not None
+        and format_of_file(path) is not None
     )
 
 
@@ -123,13 +125,13 @@ def detect_local_format(path: Path) -> str:
     if not path.exists():
         raise SampleError(f"{path} does not exist", "not_found")
     if path.is_file():
-        data_format = _format_of_file(path)
+        data_format = format_of_file(path)
         if data_format is None:
             raise SampleError(f"{path.name}: unknown file type {path.suffix or '(no extension)'!r}", "bad_file")
         return data_format
     counts: dict[str, int] = {}
-    for file in _usable_files(path):
-        data_format = _format_of_file(file)
+    for file in data_files_in(path):
+        data_format = format_of_file(file)
         if data_format is not None:
             counts[data_format] = counts.get(data_format, 0) + 1
     if not counts:
@@ -150,10 +152,10 @@ def list_configs(source: SampleSource) -> list[str]:
     try:
         return list(datasets.get_dataset_config_names(source.location))
     except Exception as error:
-        raise _sample_error(error, source) from error
+        raise explain_sample_error(error, source) from error
 
 
-def _load_arguments(source: SampleSource) -> tuple[str, dict[str, Any]]:
+def load_arguments(source: SampleSource) -> tuple[str, dict[str, Any]]:
     """The builder name and keyword arguments that load `source` with `datasets.load_dataset`."""
     if source.kind == "hub":
         return source.location, {"name": source.config}
@@ -170,7 +172,7 @@ def _load_arguments(source: SampleSource) -> tuple[str, dict[str, Any]]:
     if path.is_file():
         files = [str(path)]
     else:
-        files = [str(file) for file in _usable_files(path) if _format_of_file(file) == data_format]
+        files = [str(file) for file in data_files_in(path) if format_of_file(file) == data_format]
         if not files:
             raise SampleError(f"{path} holds no {data_format} files", "no_files")
     arguments: dict[str, Any] = {"data_files": {source.split: files}}
@@ -197,7 +199,7 @@ def _open_stream(source: SampleSource) -> Any:
     """The streaming IterableDataset of the source's split."""
     import datasets
 
-    builder, arguments = _load_arguments(source)
+    builder, arguments = load_arguments(source)
     audio_by_path = builder == "audiofolder" and _torchcodec_missing()
     if audio_by_path:
         arguments["features"] = datasets.Features({"audio": datasets.Value("string")})
@@ -255,7 +257,7 @@ def stream_sample(
     except SampleError:
         raise
     except Exception as error:
-        raise _sample_error(error, source) from error
+        raise explain_sample_error(error, source) from error
     yield from _batches(stream, source, options, columns, features, started, is_cancelled)
 
 
@@ -293,7 +295,7 @@ def _batches(
             try:
                 row = next(iterator, None)
             except Exception as error:
-                raise _sample_error(error, source) from error
+                raise explain_sample_error(error, source) from error
             if row is None:
                 break
             if first_row_at is None:
@@ -332,7 +334,7 @@ def _bad_json_line(source: SampleSource) -> str | None:
     if source.kind != "local":
         return None
     path = Path(source.location).expanduser()
-    files = [path] if path.is_file() else [f for f in _usable_files(path) if _format_of_file(f) == "json"]
+    files = [path] if path.is_file() else [f for f in data_files_in(path) if format_of_file(f) == "json"]
     for file in files:
         with file.open(encoding="utf-8", errors="replace") as handle:
             for number, line in enumerate(handle, start=1):
@@ -347,7 +349,7 @@ def _bad_json_line(source: SampleSource) -> str | None:
     return None
 
 
-def _sample_error(error: BaseException, source: SampleSource) -> SampleError:
+def explain_sample_error(error: BaseException, source: SampleSource) -> SampleError:
     """Turn whatever datasets, pandas, pyarrow or the Hub client raised into a SampleError."""
     import datasets.exceptions
     import pyarrow

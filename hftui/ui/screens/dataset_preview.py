@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from hftui.ui.screens.choice import ChoiceScreen
 from hftui.ui.untrusted import plain, plain_cell
 
 DEFAULT_ROWS = 100
+STATS_INTERVAL_S = 0.5
 
 
 def picture_content(picture: HalfBlockImage) -> Content:
@@ -88,14 +90,18 @@ class DatasetPreviewScreen(Screen[None]):
         self.columns: tuple[str, ...] = ()
         self.features: dict | None = None
         self.streaming = False
+        self.stats_due = 0.0
         self.counts_column: str | None = None
         self.sorted_by: tuple[str, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(plain(self.title_text, single_line=True), id="preview-title", classes="screen-heading")
         with Horizontal(id="preview-controls"):
+            yield Static("rows", classes="field-caption")
             yield Input(str(self.default_rows), placeholder="rows", id="preview-n", compact=True, type="integer")
+            yield Static("skip", classes="field-caption")
             yield Input("0", placeholder="skip", id="preview-skip", compact=True, type="integer")
+            yield Static("shuffle buffer", classes="field-caption")
             yield Input("0", placeholder="shuffle", id="preview-shuffle", compact=True, type="integer")
             yield Input(placeholder="/ filter, e.g. label == 1 and len(text) > 20", id="preview-filter", compact=True)
         yield Static("", id="preview-status")
@@ -119,6 +125,7 @@ class DatasetPreviewScreen(Screen[None]):
         shuffle = self._number("#preview-shuffle") or None  # a buffer size; 0 means in file order
         row_filter = self.query_one("#preview-filter", Input).value.strip() or None
         self.rows = []
+        self.stats_due = 0.0
         table = self.query_one("#preview-table", DataTable)
         table.clear(columns=True)
         self.streaming = True
@@ -164,7 +171,10 @@ class DatasetPreviewScreen(Screen[None]):
         speed = f"{batch.rows_per_second:,.0f} rows/s" if batch.rows_per_second else ""
         status = " · ".join(part for part in (f"{batch.rows_so_far} rows", first, speed) if part)
         self.query_one("#preview-status", Static).update(plain(status + " · streaming (escape stops)"))
-        self.show_stats()
+        # Statistics cover every row so far, so recomputing them per batch would grow quadratically on the
+        # event loop; while streaming they refresh at most every STATS_INTERVAL_S, or rarer when they are slow.
+        if time.monotonic() >= self.stats_due:
+            self.show_stats()
 
     @on(SampleSaved)
     def say_saved(self, event: SampleSaved) -> None:
@@ -175,6 +185,7 @@ class DatasetPreviewScreen(Screen[None]):
     def end_stream(self, event: SampleEnded) -> None:
         """Say how the stream ended."""
         self.streaming = False
+        self.show_stats()
         status = self.query_one("#preview-status", Static)
         if event.outcome == "failed":
             status.update(plain(f"⚠ {event.text}"))
@@ -183,6 +194,14 @@ class DatasetPreviewScreen(Screen[None]):
 
     def show_stats(self) -> None:
         """Column statistics over the rows so far, or the value counts of one column when asked for."""
+        started = time.monotonic()
+        try:
+            self._show_stats()
+        finally:
+            spent = time.monotonic() - started
+            self.stats_due = time.monotonic() + max(STATS_INTERVAL_S, 4 * spent)
+
+    def _show_stats(self) -> None:
         lines: list[str] = []
         if self.counts_column:
             counts = value_counts(self.rows, self.counts_column)

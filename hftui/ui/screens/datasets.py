@@ -121,6 +121,7 @@ class DatasetsScreen(HubScreen):
         Binding("l", "toggle_cached", "Cached only", show=False, id="datasets.cached"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="datasets.clear"),
         Binding("i", "show_card", "Card", id="datasets.card"),
+        Binding("C", "convert", "Convert files", id="datasets.convert"),
     ]
 
     def __init__(self) -> None:
@@ -350,6 +351,15 @@ class DatasetsScreen(HubScreen):
         card = self._card_of(key) if key else None
         if card is not None:
             self.app.push_screen(RepoCardScreen(*card))
+
+    def action_convert(self) -> None:
+        """Open the format converter, starting with the highlighted local folder's data files."""
+        from hftui.data.convert import convertible_files
+        from hftui.ui.screens.convert import ConvertScreen
+
+        key = self._selected_key()
+        local = self._local(key) if key else None
+        self.app.push_screen(ConvertScreen(convertible_files(local.path) if local is not None else ()))
 
     # Search box.
 
