@@ -16,12 +16,13 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from hftui.analyze.device import ComputeDevice, detect_device
+from hftui.analyze.inputs import AnalysisInput, count_by_modality
 from hftui.hub.cache import CacheScan, scan_local_cache
 from hftui.hub.connectivity import HubReachability, probe_hub, set_offline_mode
 from hftui.hub.index import ModelIndex, default_index_path
 from hftui.hub.settings import HubSettings
 from hftui.preferences import Preferences, load_preferences, save_preferences
-from hftui.ui.messages import CacheScanned, DeviceDetected, HubProbed, IndexReady
+from hftui.ui.messages import CacheScanned, DeviceDetected, HubProbed, IndexReady, SendToAnalyzer
 from hftui.ui.providers import KeyActionsProvider, OpenScreenProvider
 from hftui.ui.screens.analyzer import AnalyzerScreen
 from hftui.ui.screens.cache import CacheScreen
@@ -82,6 +83,8 @@ class HfTuiApp(App[None]):
     cache_scan: reactive[CacheScan | None] = reactive(None)
     # Bumped each time the index has new content; screens watch it to re-run offline searches.
     index_generation: reactive[int] = reactive(0)
+    # Inputs sent from other screens (a dataset column or row), waiting for an Analyzer job.
+    analyzer_inbox: reactive[tuple[AnalysisInput, ...]] = reactive(())
 
     def __init__(
         self,
@@ -176,6 +179,18 @@ class HfTuiApp(App[None]):
         self.index_generation += 1
         if first and event.rebuilt_reason:
             self.notify(f"The model index was rebuilt: {event.rebuilt_reason}", severity="warning", markup=False)
+
+    @on(SendToAnalyzer)
+    def queue_for_analyzer(self, event: SendToAnalyzer) -> None:
+        """Add the sent inputs to the Analyzer's inbox and say what went (and what was left out)."""
+        self.analyzer_inbox = (*self.analyzer_inbox, *event.inputs)
+        counts = ", ".join(f"{count} {modality}" for modality, count in count_by_modality(event.inputs).items())
+        skipped = f"; {event.skipped} cells skipped (no text, image or audio)" if event.skipped else ""
+        self.notify(
+            f"{counts} from {event.origin} sent to the Analyzer ({len(self.analyzer_inbox)} waiting){skipped}.",
+            title="Sent to the Analyzer",
+            markup=False,
+        )
 
     def hub_api(self) -> HfApi | None:
         """A client for the configured endpoint, or None while offline."""

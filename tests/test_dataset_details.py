@@ -86,6 +86,19 @@ def test_online_details_info_card_and_splits(hub: LocalHub, tmp_path: Path) -> N
     assert not (tmp_path / "cache").exists()
 
 
+def test_opening_a_dataset_writes_it_through_to_the_index(hub: LocalHub, tmp_path: Path) -> None:
+    from hftui.hub.index import ModelIndex
+    from hftui.hub.query import DatasetQuery
+
+    with ModelIndex(tmp_path / "index.sqlite") as index:
+        fetch_dataset_details(TINY_DATASET, api=api_for(hub), cache_dir=tmp_path / "cache", index=index)
+        record = index.get_dataset(TINY_DATASET)
+        assert record is not None and record.card_text and record.card_text.lstrip().startswith("---")
+        assert record.task_categories == ("text-classification",)
+        # Found by an offline search afterwards.
+        assert [r.repo_id for r in index.search(DatasetQuery(text="tiny"))] == [TINY_DATASET]
+
+
 def test_legacy_dataset_infos_give_row_counts_and_features(hub: LocalHub, tmp_path: Path) -> None:
     details = fetch_dataset_details(LEGACY, api=api_for(hub), cache_dir=tmp_path / "cache")
     (config,) = details.facts.configs

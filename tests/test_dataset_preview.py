@@ -130,3 +130,30 @@ async def test_value_counts_sort_skip_and_save(tmp_path: Path, hftui_home: Path)
 
     reopened = load_dataset("parquet", data_files=str(saved), split="train")
     assert reopened.num_rows == 10 and reopened[0]["score"] == 199.0
+
+
+async def test_send_a_column_and_a_row_to_the_analyzer(tmp_path: Path) -> None:
+    path = write("jsonl", tmp_path / "data")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = DatasetPreviewScreen(SampleSource("local", str(path)))
+        app.push_screen(screen)
+        await wait_until(pilot, lambda: len(screen.rows) == 100 and not screen.streaming)
+
+        await pilot.press("A", "down", "enter")  # the first choice is the row; then the text column
+        await wait_until(pilot, lambda: len(app.analyzer_inbox) == 100)
+        assert {item.modality for item in app.analyzer_inbox} == {"text"}
+        assert app.analyzer_inbox[3].value == ROWS[3]["text"] and app.analyzer_inbox[3].origin.endswith("row 3 text")
+
+        await pilot.press("down", "down", "A", "enter")  # row 2: only its text is analysable
+        await wait_until(pilot, lambda: len(app.analyzer_inbox) == 101)
+        assert app.analyzer_inbox[-1].value == ROWS[2]["text"]
+
+        await pilot.press("A", "down", "down", "enter")  # the label column holds nothing to analyse
+        await pilot.pause(0.2)
+        assert len(app.analyzer_inbox) == 101
+
+        await pilot.press("escape", "a")
+        await wait_until(
+            pilot, lambda: "Waiting for analysis: 101 text" in str(app.screen.query_one("#analyzer-inbox").render())
+        )

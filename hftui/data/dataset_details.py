@@ -23,6 +23,8 @@ from hftui.hub.seen import SeenStore
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
+    from hftui.hub.index import ModelIndex
+
 INFOS_FILE = "dataset_infos.json"
 MAX_INFOS_BYTES = 5_000_000  # a legacy infos file is small; a huge one is not worth stalling the page for
 NO_CARD = "This dataset has no card (README.md)."
@@ -115,9 +117,15 @@ def _infos_from_bytes(raw: bytes | None, problems: list[HubProblem | str]) -> di
 
 
 def fetch_dataset_details(
-    repo_id: str, *, api: HfApi, seen: SeenStore | None = None, cache_dir: Path | None = None
+    repo_id: str,
+    *,
+    api: HfApi,
+    seen: SeenStore | None = None,
+    cache_dir: Path | None = None,
+    index: ModelIndex | None = None,
 ) -> DatasetDetails:
-    """The dataset page from the Hub; what it learns is saved so the page also opens offline later.
+    """The dataset page from the Hub; what it learns is saved (and written through to `index`) so the page
+    and the dataset's row in offline searches are there later.
 
     Raises the client's error when `dataset_info` itself fails; a card or infos file that cannot be read
     becomes one of `problems` instead.
@@ -131,6 +139,10 @@ def fetch_dataset_details(
         for filename in ("README.md", INFOS_FILE)
     )
     card_text, card_note = decode_card_bytes(raw_card) if raw_card is not None else (None, None)
+    if index is not None:
+        index.upsert_dataset_infos([info])
+        if card_text is not None:
+            index.set_dataset_card(repo_id, card_text)
     payload = {
         "repo_id": repo_id,
         "card": card_text,
@@ -246,7 +258,12 @@ def local_dataset_details(
 
 
 def load_dataset_details(
-    repo_id: str, *, api: HfApi | None, cache_dir: Path | None = None, seen: SeenStore | None = None
+    repo_id: str,
+    *,
+    api: HfApi | None,
+    cache_dir: Path | None = None,
+    seen: SeenStore | None = None,
+    index: ModelIndex | None = None,
 ) -> tuple[DatasetDetails, HubProblem | None]:
     """Online when `api` is given, falling back to what is known locally; never raises for a Hub failure.
 
@@ -255,7 +272,7 @@ def load_dataset_details(
     seen = seen or dataset_seen_store()
     if api is not None:
         try:
-            return fetch_dataset_details(repo_id, api=api, seen=seen, cache_dir=cache_dir), None
+            return fetch_dataset_details(repo_id, api=api, seen=seen, cache_dir=cache_dir, index=index), None
         except Exception as error:  # 401/gated, 404, 429, network: explained, and the local view is shown
             problem = explain_hub_error(error, repo_id=repo_id, endpoint=api.endpoint)
             return local_dataset_details(repo_id, cache_dir=cache_dir, seen=seen), problem

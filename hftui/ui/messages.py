@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from hftui.analyze.device import ComputeDevice
+from hftui.analyze.inputs import AnalysisInput
 from hftui.hub.cache import CacheScan
 from hftui.hub.connectivity import HubReachability
 from hftui.hub.index import ModelIndex
@@ -46,3 +47,12 @@ class OpenModel(Message):
     """Request: open the model page for a repo id."""
 
     repo_id: str
+
+
+@dataclass
+class SendToAnalyzer(Message):
+    """Request: queue these inputs (a dataset column or row) for the Analyzer; `origin` says where from."""
+
+    inputs: tuple[AnalysisInput, ...]
+    skipped: int
+    origin: str

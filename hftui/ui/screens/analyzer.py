@@ -8,6 +8,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from hftui.analyze.device import GIB, ComputeDevice
+from hftui.analyze.inputs import AnalysisInput, count_by_modality
 from hftui.analyze.tasks import ANALYZER_TASKS
 from hftui.hub.cache import CacheScan
 from hftui.ui.screens.base import HubScreen
@@ -38,6 +39,7 @@ class AnalyzerScreen(HubScreen):
     def compose_body(self) -> Iterable[Widget]:
         yield Static("Analyzer", classes="screen-heading")
         yield Static("", id="analyzer-device", classes="panel")
+        yield Static("", id="analyzer-inbox", classes="panel")
         yield RepoTable(id="analyzer-tasks")
         yield Static(
             "Analysis jobs (files, folders, dataset columns) are not available in this version yet; "
@@ -49,6 +51,18 @@ class AnalyzerScreen(HubScreen):
     def on_mount(self) -> None:
         self.watch(self.app, "device", self.show_device)
         self.watch(self.app, "cache_scan", self.show_tasks)
+        self.watch(self.app, "analyzer_inbox", self.show_inbox)
+
+    def show_inbox(self, inbox: tuple[AnalysisInput, ...]) -> None:
+        """Say what is waiting to be analysed (sent from the Datasets screen), by modality and origin."""
+        panel = self.query_one("#analyzer-inbox", Static)
+        panel.display = bool(inbox)
+        if not inbox:
+            return
+        counts = ", ".join(f"{count} {modality}" for modality, count in count_by_modality(inbox).items())
+        origins = list(dict.fromkeys(item.origin.rsplit(" row ", 1)[0] for item in inbox))
+        shown = ", ".join(origins[:3]) + (f" and {len(origins) - 3} more" if len(origins) > 3 else "")
+        panel.update(plain(f"Waiting for analysis: {counts} (from {shown})"))
 
     def show_device(self, device: ComputeDevice | None) -> None:
         """Describe the detected device."""

@@ -137,7 +137,8 @@ class DatasetPageScreen(Screen[None]):
         app = self.app
         api = app.hub_api()  # type: ignore[attr-defined]
         cache_dir = app.settings.hub_cache  # type: ignore[attr-defined]
-        details, problem = load_dataset_details(self.repo_id, api=api, cache_dir=cache_dir)
+        index = app.model_index  # type: ignore[attr-defined]
+        details, problem = load_dataset_details(self.repo_id, api=api, cache_dir=cache_dir, index=index)
         self.post_message(DatasetDetailsLoaded(details, problem))
 
     def _went_online(self) -> None:

@@ -19,12 +19,14 @@ from textual.style import Style
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
+from hftui.analyze.inputs import inputs_from_sample
 from hftui.data.cells import describe_cell, full_value
 from hftui.data.halfblocks import MAX_HEIGHT, MAX_WIDTH, UPPER_HALF, HalfBlockImage, half_blocks
 from hftui.data.sampler import SampleBatch, SampleError, SampleOptions, SampleSource, stream_sample
 from hftui.data.stats import bar, column_stats, save_sample, sort_rows, value_counts
 from hftui.hub.plain_text import printable
 from hftui.paths import hftui_home
+from hftui.ui.messages import SendToAnalyzer
 from hftui.ui.screens.choice import ChoiceScreen
 from hftui.ui.untrusted import plain, plain_cell
 
@@ -79,6 +81,7 @@ class DatasetPreviewScreen(Screen[None]):
         Binding("v", "value_counts", "Value counts", id="preview.counts"),
         Binding("o", "sort_by", "Sort by", id="preview.sort"),
         Binding("w", "save_sample", "Save", id="preview.save"),
+        Binding("A", "send_to_analyzer", "To Analyzer", id="preview.analyze"),
     ]
 
     def __init__(self, source: SampleSource, *, title: str | None = None, rows: int = DEFAULT_ROWS) -> None:
@@ -317,6 +320,33 @@ class DatasetPreviewScreen(Screen[None]):
         target.parent.mkdir(parents=True, exist_ok=True)
         path = save_sample(self.rows, target, features=self.features)
         self.post_message(SampleSaved(path, len(self.rows)))
+
+    def action_send_to_analyzer(self) -> None:
+        """Send the highlighted row, or one column of the whole sample, to the Analyzer's inputs."""
+        if not self.rows:
+            return
+        table = self.query_one("#preview-table", DataTable)
+        row_number = min(max(table.cursor_row, 0), len(self.rows) - 1)
+        choices = [f"row {row_number}: its text, image and audio cells"]
+        choices += [f"column {column}: {len(self.rows)} rows" for column in self.columns]
+        name = Path(self.source.location).name or self.source.location
+
+        def send(index: int | None) -> None:
+            if index is None:
+                return
+            if index == 0:
+                rows, columns, numbers = self.rows[row_number : row_number + 1], self.columns, [row_number]
+                origin = f"{name} row {row_number}"
+            else:
+                rows, columns, numbers = self.rows, (self.columns[index - 1],), None
+                origin = f"{name} column {self.columns[index - 1]}"
+            sent = inputs_from_sample(rows, columns=columns, features=self.features, source=name, row_numbers=numbers)
+            if not sent.inputs:
+                self.notify(f"Nothing there to analyse: {origin} holds no text, image or audio.", markup=False)
+                return
+            self.app.post_message(SendToAnalyzer(sent.inputs, sent.skipped, origin))
+
+        self.app.push_screen(ChoiceScreen("Send to the Analyzer", choices), send)
 
     def action_focus_filter(self) -> None:
         """Type a filter."""
