@@ -96,9 +96,12 @@ def main() -> int:
             LINES="24",
         )
         env.pop("NO_COLOR", None)
+        # A user's second start reads byte-compiled modules (pip writes them on install; an editable install
+        # on first run). Where PYTHONDONTWRITEBYTECODE is set, every start would recompile hftui's sources.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         app = [sys.executable, "-m", "hftui", "--offline"]
         baseline = [sys.executable, "-c", BASELINE_APP]
-        # One unmeasured run of each warms the OS file cache, as a user's second start would be.
+        # One unmeasured run of each warms the OS file cache and writes __pycache__, as a user's second start finds.
         measure(app, b"OFFLINE (forced)", env)
         measure(baseline, b"Baseline first frame", env)
         results = {"hftui": [], "baseline": []}

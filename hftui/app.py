@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,16 +21,12 @@ from hftui.analyze.inputs import AnalysisInput, count_by_modality
 from hftui.hub.cache import CacheScan, scan_local_cache
 from hftui.hub.connectivity import HubReachability, probe_hub, set_offline_mode
 from hftui.hub.index import ModelIndex, default_index_path
-from hftui.hub.settings import HubSettings
+from hftui.hub.settings import HubSettings, TokenStatus, read_token_status
 from hftui.preferences import Preferences, load_preferences, save_preferences
-from hftui.ui.messages import CacheScanned, DeviceDetected, HubProbed, IndexReady, SendToAnalyzer
+from hftui.ui.messages import CacheScanned, DeviceDetected, HubProbed, IndexReady, SendToAnalyzer, TokenRead
 from hftui.ui.providers import KeyActionsProvider, OpenScreenProvider
-from hftui.ui.screens.analyzer import AnalyzerScreen
-from hftui.ui.screens.cache import CacheScreen
-from hftui.ui.screens.datasets import DatasetsScreen
 from hftui.ui.screens.help import HelpScreen
 from hftui.ui.screens.models import ModelsScreen
-from hftui.ui.screens.training import TrainingScreen
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -37,6 +34,15 @@ if TYPE_CHECKING:
 GPU_REFRESH_S = 10.0
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
+
+
+def _screen_on_demand(module: str, name: str) -> Callable[[], Screen]:
+    """A MODES entry that imports its screen's module when the mode is first opened, not at startup."""
+
+    def make() -> Screen:
+        return getattr(importlib.import_module(module), name)()
+
+    return make
 
 
 def stylesheet_path() -> Path:
@@ -52,10 +58,11 @@ class HfTuiApp(App[None]):
     CSS_PATH = stylesheet_path()
     MODES = {
         "models": ModelsScreen,
-        "datasets": DatasetsScreen,
-        "analyzer": AnalyzerScreen,
-        "training": TrainingScreen,
-        "cache": CacheScreen,
+        # Only the first screen is imported before the first frame; the others when first opened.
+        "datasets": _screen_on_demand("hftui.ui.screens.datasets", "DatasetsScreen"),
+        "analyzer": _screen_on_demand("hftui.ui.screens.analyzer", "AnalyzerScreen"),
+        "training": _screen_on_demand("hftui.ui.screens.training", "TrainingScreen"),
+        "cache": _screen_on_demand("hftui.ui.screens.cache", "CacheScreen"),
     }
     DEFAULT_MODE = "models"
     SCREEN_TITLES = {
@@ -80,6 +87,7 @@ class HfTuiApp(App[None]):
 
     reachability: reactive[HubReachability | None] = reactive(None)
     device: reactive[ComputeDevice | None] = reactive(None)
+    token: reactive[TokenStatus | None] = reactive(None)
     cache_scan: reactive[CacheScan | None] = reactive(None)
     # Bumped each time the index has new content; screens watch it to re-run offline searches.
     index_generation: reactive[int] = reactive(0)
@@ -95,6 +103,7 @@ class HfTuiApp(App[None]):
     ) -> None:
         super().__init__()
         self.settings = settings
+        self.set_reactive(HfTuiApp.token, settings.token)
         self.preferences = preferences if preferences is not None else load_preferences()
         self.index_path = index_path or default_index_path()
         self.model_index: ModelIndex | None = None
@@ -113,6 +122,8 @@ class HfTuiApp(App[None]):
             self.set_keymap(self.preferences.keymap)
         self.detect_compute_device()
         self.scan_cache()
+        if self.token is None:
+            self.read_token()
         if self.settings.offline_forced:
             set_offline_mode(True)
         else:
@@ -124,6 +135,11 @@ class HfTuiApp(App[None]):
     def probe_connectivity(self) -> None:
         """Ask the Hub whether it answers within a short timeout."""
         self.post_message(HubProbed(probe_hub(self.settings.endpoint)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="token", description="Read the Hub token")
+    def read_token(self) -> None:
+        """Look the token up as huggingface_hub does; only the masked status leaves this thread."""
+        self.post_message(TokenRead(read_token_status()))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="device", description="Detect device")
     def detect_compute_device(self) -> None:
@@ -157,6 +173,11 @@ class HfTuiApp(App[None]):
             )
         elif was_offline and not self.offline:
             self.notify("The Hub answers again.", title="Online", markup=False)
+
+    @on(TokenRead)
+    def record_token(self, event: TokenRead) -> None:
+        """Keep the token's masked status; the status line watches it."""
+        self.token = event.token
 
     @on(DeviceDetected)
     def record_device(self, event: DeviceDetected) -> None:

@@ -66,7 +66,7 @@ def run_app(*, force_offline: bool) -> int:
     from hftui.app import HfTuiApp
     from hftui.hub.settings import HubSettings
 
-    HfTuiApp(HubSettings.from_environment(force_offline=force_offline)).run()
+    HfTuiApp(HubSettings.from_environment(force_offline=force_offline, read_token=False)).run()
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,10 +75,16 @@ async def test_each_screen_opens_by_palette(tmp_path: Path, mode: str) -> None:
         assert app.current_mode == mode
 
 
-async def test_status_line_masks_the_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("read_at_start", [True, False], ids=["read-before", "read-in-a-worker"])
+async def test_status_line_masks_the_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_at_start: bool
+) -> None:
     token = "hf_secretsecretsecretWXYZ"
     monkeypatch.setenv("HF_TOKEN", token)
-    app = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
+    settings = make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True)
+    if not read_at_start:  # as `hftui` starts: the token is looked up after the first frame
+        settings = dataclasses.replace(settings, token=None)
+    app = HfTuiApp(settings)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         status = str(app.screen.query_one(StatusLine).render())

@@ -63,10 +63,12 @@ class HubSettings:
     hf_home: Path
     hub_cache: Path
     offline_forced: bool
-    token: TokenStatus
+    # None until read: the app reads it in a worker, because huggingface_hub's token helpers import its HTTP
+    # stack (about 0.3 s), which would otherwise delay the first frame.
+    token: TokenStatus | None = None
 
     @classmethod
-    def from_environment(cls, *, force_offline: bool = False) -> HubSettings:
+    def from_environment(cls, *, force_offline: bool = False, read_token: bool = True) -> HubSettings:
         """Read the configuration from huggingface_hub, optionally forcing offline mode (`--offline`)."""
         from huggingface_hub import constants
 
@@ -75,5 +77,5 @@ class HubSettings:
             hf_home=Path(constants.HF_HOME),
             hub_cache=Path(constants.HF_HUB_CACHE),
             offline_forced=force_offline or constants.is_offline_mode(),
-            token=read_token_status(),
+            token=read_token_status() if read_token else None,
         )

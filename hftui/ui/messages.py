@@ -11,6 +11,7 @@ from hftui.analyze.inputs import AnalysisInput
 from hftui.hub.cache import CacheScan
 from hftui.hub.connectivity import HubReachability
 from hftui.hub.index import ModelIndex
+from hftui.hub.settings import TokenStatus
 
 
 @dataclass
@@ -18,6 +19,13 @@ class HubProbed(Message):
     """The connectivity probe answered."""
 
     reachability: HubReachability
+
+
+@dataclass
+class TokenRead(Message):
+    """The Hub token was looked up (HF_TOKEN, the token file); only its masked form travels."""
+
+    token: TokenStatus
 
 
 @dataclass

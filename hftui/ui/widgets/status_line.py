@@ -8,11 +8,18 @@ from textual.content import Content
 from textual.widgets import Static
 
 from hftui.hub.plain_text import printable
+from hftui.hub.settings import TokenStatus
 
 
 def _endpoint_host(endpoint: str) -> str:
     parsed = urlparse(endpoint)
     return parsed.netloc or endpoint
+
+
+def _token_text(token: TokenStatus | None) -> str:
+    if token is None:
+        return "token: checking…"
+    return ("token " if token.present else "") + token.label
 
 
 class StatusLine(Static):
@@ -23,7 +30,7 @@ class StatusLine(Static):
     """
 
     def on_mount(self) -> None:
-        for attribute in ("reachability", "device"):
+        for attribute in ("reachability", "device", "token"):
             self.watch(self.app, attribute, lambda _value: self.show_status(), init=False)
         self.show_status()
 
@@ -43,7 +50,7 @@ class StatusLine(Static):
         parts = [
             connection,
             Content(printable(_endpoint_host(settings.endpoint), single_line=True)),
-            Content(("token " if settings.token.present else "") + settings.token.label),
+            Content(_token_text(app.token)),  # type: ignore[attr-defined]
             Content(device.label if device else "device: detecting…"),
         ]
         self.update(Content(" │ ").join(parts))
