@@ -21,7 +21,7 @@ from hftui.data.sampler import (
     stream_sample,
 )
 from hftui.hub.local_hub import LocalHub
-from tests.hubfixtures import TINY_DATASET, point_hf_client_at
+from tests.hubfixtures import CSV_DATASET, TINY_DATASET, point_hf_client_at
 
 ROWS = [{"text": f"row {i} " + "x" * i, "label": i % 3} for i in range(50)]
 
@@ -206,3 +206,21 @@ def test_hub_dataset_with_several_configs(tmp_path: Path, monkeypatch: pytest.Mo
     finally:
         HfFileSystem.clear_instance_cache()
         hub.stop()
+
+
+def test_offline_a_cached_hub_dataset_streams_from_its_snapshot(
+    hub_endpoint: str, local_hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub import constants, snapshot_download
+
+    snapshot_download(TINY_DATASET, repo_type="dataset")
+    local_hub.stop()
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    train = all_rows(SampleSource(kind="hub", location=TINY_DATASET), SampleOptions())
+    test = all_rows(SampleSource(kind="hub", location=TINY_DATASET, split="test"), SampleOptions())
+    assert train[0] == {"text": "This is good.", "label": 0} and len(test) == 4
+    assert train != test  # the split names in the file names still pick the split
+
+    with pytest.raises(SampleError) as caught:
+        list(stream_sample(SampleSource(kind="hub", location=CSV_DATASET), SampleOptions()))
+    assert caught.value.kind == "network" and "not in the local cache" in caught.value.message

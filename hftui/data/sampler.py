@@ -155,10 +155,34 @@ def list_configs(source: SampleSource) -> list[str]:
         raise explain_sample_error(error, source) from error
 
 
+def cached_dataset_snapshot(repo_id: str) -> Path | None:
+    """The newest cached snapshot of a Hub dataset (huggingface_hub's own lookup), or None when not cached."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(repo_id, repo_type="dataset", local_files_only=True))
+    except (LocalEntryNotFoundError, OSError, ValueError):
+        return None
+
+
 def load_arguments(source: SampleSource) -> tuple[str, dict[str, Any]]:
     """The builder name and keyword arguments that load `source` with `datasets.load_dataset`."""
     if source.kind == "hub":
-        return source.location, {"name": source.config}
+        from huggingface_hub import constants
+
+        if not constants.HF_HUB_OFFLINE:
+            return source.location, {"name": source.config}
+        # Offline, datasets cannot resolve a Hub id, but it reads the cached snapshot as a local dataset
+        # folder: the card's `configs` and the split names in file names mean the same there.
+        snapshot = cached_dataset_snapshot(source.location)
+        if snapshot is None:
+            raise SampleError(
+                f"{source.location} is not in the local cache and the session is offline: "
+                "preview it online (ctrl+r retries the Hub), or download it first",
+                "network",
+            )
+        return str(snapshot), {"name": source.config}
     if source.kind != "local":
         raise SampleError(f"unknown source kind {source.kind!r}; use 'hub' or 'local'", "unknown")
     path = Path(source.location).expanduser()
