@@ -144,6 +144,22 @@ async def test_bad_paths_and_settings_are_explained(tmp_path: Path, monkeypatch:
         assert not screen.running
 
 
+async def test_a_folder_adds_its_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = write_sources(tmp_path / "in")
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "pictures" / "a.png").write_bytes(b"not read")
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = ConvertScreen([tmp_path / "in"])
+        app.push_screen(screen)
+        await wait_until(pilot, lambda: len(screen.plan.schemas) == len(paths), timeout=30)
+        assert sorted(schema.path for schema in screen.plan.schemas) == sorted(path.resolve() for path in paths)
+        await pilot.press("i", *"pictures", "enter")
+        await wait_until(pilot, lambda: "holds no CSV" in str(screen.query_one("#convert-status").render()))
+        assert len(screen.plan.schemas) == len(paths)
+
+
 def test_screen_module_imports_no_datasets() -> None:
     code = "import sys, hftui.ui.screens.convert, hftui.cli; hftui.cli.build_parser(); print(' '.join(sys.modules))"
     loaded = set(

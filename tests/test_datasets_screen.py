@@ -100,7 +100,7 @@ async def test_search_sorts_paging_and_local_rows(dataset_hub: LocalHub, tmp_pat
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is screen)
 
-        # C opens the converter with the local folder's data files already read.
+        # C opens the converter with the local folder's data files already read (listed in its worker).
         from hftui.ui.screens.convert import ConvertScreen
 
         await pilot.press("C")

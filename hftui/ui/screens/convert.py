@@ -26,6 +26,7 @@ from hftui.data.convert import (
     SplitFractions,
     check_plan,
     convert,
+    convertible_files,
     guess_label,
     read_schema,
     report_markdown,
@@ -41,6 +42,14 @@ class SourceRead(Message):
 
     path: Path
     schema: SourceSchema
+
+
+@dataclass
+class FolderListed(Message):
+    """A folder given as a source was listed: its CSV, JSON Lines and Parquet files."""
+
+    folder: Path
+    files: tuple[Path, ...]
 
 
 @dataclass
@@ -128,7 +137,11 @@ class ConvertScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("Convert files to Parquet splits", classes="screen-heading")
-        yield Input(placeholder="i: a CSV, JSONL or Parquet path; enter adds it", id="convert-path", compact=True)
+        yield Input(
+            placeholder="i: a CSV, JSONL or Parquet file (or a folder of them); enter adds it",
+            id="convert-path",
+            compact=True,
+        )
         with Horizontal(id="convert-settings"):
             yield Static("seed", classes="field-caption")
             yield Input("42", id="convert-seed", compact=True, type="integer")
@@ -180,6 +193,9 @@ class ConvertScreen(Screen[None]):
         for path in paths:
             if worker.is_cancelled:
                 return
+            if path.is_dir():  # listed here, off the event loop: a folder may hold very many files
+                self.post_message(FolderListed(path, convertible_files(path)))
+                continue
             try:
                 self.post_message(SourceRead(path, read_schema(path)))
             except ConvertError as error:
@@ -204,6 +220,20 @@ class ConvertScreen(Screen[None]):
         self.plan = plan
         self.say(f"Added {event.schema.name}: {event.schema.rows} rows, {len(event.schema.columns)} columns.")
         self.show_plan()
+
+    @on(FolderListed)
+    def add_folder_files(self, event: FolderListed) -> None:
+        """Replace a pending folder by its data files, and read those."""
+        if event.folder not in self.pending:
+            return
+        self.pending.remove(event.folder)
+        if not event.files:
+            self.say(f"⚠ {event.folder.name} holds no CSV, JSON Lines or Parquet files.")
+            return
+        known = {schema.path for schema in self.plan.schemas}
+        self.pending.extend(path for path in event.files if path not in known and path not in self.pending)
+        self.say(f"Reading {len(event.files)} files from {event.folder.name}…")
+        self.read_sources(tuple(self.pending))
 
     @on(SourceUnreadable)
     def say_unreadable(self, event: SourceUnreadable) -> None:

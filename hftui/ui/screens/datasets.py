@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from hftui.data.local import LocalDataset, find_local_datasets
+from hftui.hub.cache import CachedRepo, CacheScan
 from hftui.hub.datasets import DatasetPage, DatasetSearch
 from hftui.hub.errors import HubProblem, explain_hub_error
 from hftui.hub.index import DatasetRecord
@@ -337,13 +338,18 @@ class DatasetsScreen(HubScreen):
             return f"local dataset: {local.name}  ({human_size(local.size_on_disk)}, {local.path})", local.card_path
         if not key.startswith(HUB_KEY):
             return None
-        repo_id = key.removeprefix(HUB_KEY)
-        scan = self.app.cache_scan  # type: ignore[attr-defined]
-        for repo in scan.of_type("dataset") if scan else ():
-            if repo.repo_id == repo_id:
-                title = f"dataset: {repo.repo_id}  ({human_size(repo.size_on_disk)}, cached)"
-                return title, repo.snapshot_path / "README.md" if repo.snapshot_path else None
-        return f"dataset: {repo_id}", None
+        repo = self._cached_repo(key)
+        if repo is not None:
+            title = f"dataset: {repo.repo_id}  ({human_size(repo.size_on_disk)}, cached)"
+            return title, repo.snapshot_path / "README.md" if repo.snapshot_path else None
+        return f"dataset: {key.removeprefix(HUB_KEY)}", None
+
+    def _cached_repo(self, key: str) -> CachedRepo | None:
+        """The HF cache's entry for a Hub row's dataset, if it is cached."""
+        scan: CacheScan | None = self.app.cache_scan  # type: ignore[attr-defined]
+        if not key.startswith(HUB_KEY) or scan is None:
+            return None
+        return next((repo for repo in scan.of_type("dataset") if repo.repo_id == key.removeprefix(HUB_KEY)), None)
 
     def action_show_card(self) -> None:
         """Open the selected dataset's card (local folders and cached datasets)."""
@@ -353,13 +359,14 @@ class DatasetsScreen(HubScreen):
             self.app.push_screen(RepoCardScreen(*card))
 
     def action_convert(self) -> None:
-        """Open the format converter, starting with the highlighted local folder's data files."""
-        from hftui.data.convert import convertible_files
+        """Open the format converter, starting with the data files of the highlighted local folder or cached
+        dataset (their snapshot in the HF cache)."""
         from hftui.ui.screens.convert import ConvertScreen
 
-        key = self._selected_key()
-        local = self._local(key) if key else None
-        self.app.push_screen(ConvertScreen(convertible_files(local.path) if local is not None else ()))
+        key = self._selected_key() or ""
+        cached = self._cached_repo(key)
+        folder = local.path if (local := self._local(key)) is not None else cached.snapshot_path if cached else None
+        self.app.push_screen(ConvertScreen((folder,) if folder is not None else ()))
 
     # Search box.
 
