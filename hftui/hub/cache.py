@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hftui.hub.cards import read_card
 
@@ -35,6 +36,8 @@ class CachedRepo:
     library_name: str | None = None
     license: str | None = None
     card_problem: str | None = None
+    # The newest snapshot's card metadata as the scan read it, so the index need not parse the card again.
+    card_metadata: dict[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ def scan_local_cache(cache_dir: Path | None = None) -> CacheScan:
                 library_name=card.get_text("library_name") if card else None,
                 license=(card.get_text("license") or card.get_text("licenses")) if card else None,
                 card_problem=card.problem if card else None,
+                card_metadata=card.metadata if card else None,
             )
         )
     repos.sort(key=lambda repo: (repo.repo_type, repo.repo_id.lower()))

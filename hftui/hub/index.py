@@ -1368,8 +1368,10 @@ def _cached_row(old: dict[str, Any] | None, repo: CachedRepo, partial: bool, kin
     }
     if old is not None and newest is not None and old["card_revision"] == newest:
         return {**old, **cache}  # this snapshot's card is already in the row
-    card = read_card(repo.snapshot_path / "README.md") if repo.snapshot_path is not None else None
-    from_card = _merge(None, kind.card_record(repo, card.metadata if card else {}), kind)
+    metadata = repo.card_metadata
+    if metadata is None and repo.snapshot_path is not None:
+        metadata = read_card(repo.snapshot_path / "README.md").metadata
+    from_card = _merge(None, kind.card_record(repo, metadata or {}), kind)
     if old is None:
         row = from_card
     else:
