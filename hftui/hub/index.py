@@ -24,8 +24,9 @@ How it stays fast at a million rows (bench/index_scale.py measures it):
   characters) of each row's `words` plus parameter-size tokens ("_p_1000000000" on every model of at most
   1B parameters). A text search with filters is one intersection of posting lists. Facet tokens spell
   values injectively (case-folded), so filters are exact, not approximations checked later.
-* Each search picks one of two plans with a capped count of the FTS match: up to `_MATCH_CAP` matches are
-  fetched by rowid and sorted ("match"); more matches are dense, so walking the sort column's index from
+* Each search picks one of two plans by fetching at most `_MATCH_CAP + 1` rowids of the FTS match: up to
+  `_MATCH_CAP` matches, those rowids are looked up in `model_keys` and sorted ("match"; the FTS query is
+  not run a second time); more matches are dense, so walking the sort column's index from
   the top and testing each row's `words` with `instr` fills a page after a few thousand rows ("scan").
   Both plans test the same tokens, so they agree exactly.
 * `facet_totals` holds each facet value's count over the whole table (kept in step by every write), so an
@@ -746,6 +747,9 @@ class _Plan:
     max_parameters: int | None
     word_tests: tuple[str, ...]
     scan: bool
+    # The FTS rowids, when the probe found few enough to fetch: the page is then sorted from these alone,
+    # without running the match a second time.
+    matched_ids: tuple[int, ...] | None = None
 
     def key_conditions(self) -> tuple[str, tuple[Any, ...]]:
         """Conditions on `model_keys AS k` alone."""
@@ -1065,10 +1069,12 @@ class ModelIndex:
                 sql += f"WHERE 1{keys_where}{tests} {order}"
                 params: tuple[Any, ...] = (*keys_params, *plan.word_tests, limit, offset)
             else:
-                terms = kind.terms_table
-                sql = f"SELECT k.id FROM {terms} AS t CROSS JOIN {kind.keys_table} AS k ON k.id = t.rowid "
-                sql += f"WHERE {terms} MATCH ?{keys_where} {order}"
-                params = (plan.match, *keys_params, limit, offset)
+                assert plan.matched_ids is not None
+                if not plan.matched_ids:
+                    return []
+                sql = f"SELECT k.id FROM {kind.keys_table} AS k WHERE k.id IN (SELECT value FROM json_each(?))"
+                sql += f"{keys_where} {order}"
+                params = (json.dumps(plan.matched_ids), *keys_params, limit, offset)
             ids = [row[0] for row in conn.execute(sql, params)]
             return _records_by_id(conn, ids, kind)
 
@@ -1190,16 +1196,19 @@ def _plan(conn: sqlite3.Connection, query: ModelQuery | DatasetQuery, kind: _Kin
         if step < len(PARAMETER_STEPS):  # a superset; the exact bound is checked on model_keys
             terms.append(f'"{_parameter_token(PARAMETER_STEPS[step])}"')
     match = " AND ".join(terms) if terms else None
-    scan = match is None
+    scan, matched_ids = match is None, None
     if match is not None and probe:
-        scan = _match_is_large(conn, match, kind)
-    return _Plan(match, max_parameters, tuple(tests), scan)
+        matched_ids = _capped_match(conn, match, kind)
+        scan = matched_ids is None
+    return _Plan(match, max_parameters, tuple(tests), scan, matched_ids)
 
 
-def _match_is_large(conn: sqlite3.Connection, match: str, kind: _Kind) -> bool:
+def _capped_match(conn: sqlite3.Connection, match: str, kind: _Kind) -> tuple[int, ...] | None:
+    """The rowids matching `match`, or None when there are more than `_MATCH_CAP` (the scan plan is better)."""
     terms = kind.terms_table
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM {terms} WHERE {terms} MATCH ? LIMIT ?)"
-    return bool(conn.execute(sql, (match, _MATCH_CAP + 1)).fetchone()[0] > _MATCH_CAP)
+    sql = f"SELECT rowid FROM {terms} WHERE {terms} MATCH ? LIMIT ?"
+    ids = tuple(row[0] for row in conn.execute(sql, (match, _MATCH_CAP + 1)))
+    return None if len(ids) > _MATCH_CAP else ids
 
 
 def _matching(select: str, plan: _Plan, kind: _Kind, join: str = "") -> tuple[str, tuple[Any, ...]]:
