@@ -6,10 +6,9 @@ Everything here blocks on the network or disk: the UI calls it from worker threa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +25,11 @@ from hftui.hub.repo_files import (
     estimate_parameters,
     summarize_config,
 )
+from hftui.hub.search import RepoSearch
 from hftui.hub.seen import SeenStore
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
-
-PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -44,49 +42,22 @@ class ModelPage:
     total: int | None = None  # known for index searches
 
 
-class ModelSearch:
+class ModelSearch(RepoSearch[ModelQuery, ModelPage]):
     """A search in progress: pages from the Hub (written through to the index) or from the index offline.
 
     Not thread-safe; one worker at a time calls `next_page`.
     """
 
-    def __init__(self, query: ModelQuery, *, index: ModelIndex, api: HfApi | None, page_size: int = PAGE_SIZE) -> None:
-        self.query = query
-        self.index = index
-        self.api = api
-        self.page_size = page_size
-        self._offset = 0
-        self._hub_pages: Iterator[Any] | None = None
-        self._exhausted = False
+    page_type = ModelPage
 
-    @property
-    def online(self) -> bool:
-        """Whether this search asks the Hub (cached-only searches never do: the cache is local)."""
-        return self.api is not None and not self.query.cached_only
+    def _hub_listing(self, api: HfApi) -> Iterable[Any]:
+        return api.list_models(**self.query.to_hub_kwargs(), full=True, cardData=True)
 
-    def next_page(self) -> ModelPage:
-        """Fetch the next page; raises the client's errors when the Hub fails (see explain_hub_error)."""
-        if self._exhausted:
-            return ModelPage((), "hub" if self.online else "index", False)
-        if not self.online:
-            records = self.index.search(self.query, limit=self.page_size, offset=self._offset)
-            self._offset += len(records)
-            total = self.index.count(self.query)
-            self._exhausted = self._offset >= total
-            return ModelPage(tuple(records), "index", not self._exhausted, total)
-        assert self.api is not None
-        if self._hub_pages is None:
-            self._hub_pages = iter(self.api.list_models(**self.query.to_hub_kwargs(), full=True, cardData=True))
-        infos = list(islice(self._hub_pages, self.page_size))
-        self._exhausted = len(infos) < self.page_size
+    def _written_through(self, infos: list[Any]) -> tuple[ModelRecord, ...]:
         self.index.upsert_model_infos(infos)
         # Read back through the index so cache state and parameter counts known locally are merged in.
-        records = []
-        for info in infos:
-            record = self.index.get(info.id)
-            if record is not None:
-                records.append(record)
-        return ModelPage(tuple(records), "hub", not self._exhausted)
+        records = (self.index.get(info.id) for info in infos)
+        return tuple(record for record in records if record is not None)
 
 
 @dataclass(frozen=True)
