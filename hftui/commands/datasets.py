@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from hftui.commands.models import QueryError
+from hftui.commands.models import QueryError, first_page
 from hftui.hub.query import DATASET_SORTS, DatasetQuery
 
 __all__ = ["QueryError", "add_dataset_query_arguments", "query_from_args", "run_datasets", "run_sync_datasets"]
@@ -68,31 +68,11 @@ def run_datasets(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from hftui.hub.datasets import DatasetSearch
-    from hftui.hub.errors import explain_hub_error
-    from hftui.hub.index import ModelIndex, default_index_path
     from hftui.hub.licenses import license_terms
     from hftui.hub.plain_text import printable
-    from hftui.hub.settings import HubSettings
     from hftui.humanize import human_count, relative_time
 
-    query = query_from_args(args)
-    settings = HubSettings.from_environment(force_offline=args.offline)
-    errors = Console(stderr=True)
-    with ModelIndex(default_index_path()) as index:
-        if index.rebuilt_reason:
-            errors.print(Text(f"note: the local index was rebuilt: {index.rebuilt_reason}"))
-        api = None
-        if not settings.offline_forced:
-            from huggingface_hub import HfApi
-
-            api = HfApi(endpoint=settings.endpoint)
-        search = DatasetSearch(query, index=index, api=api, page_size=args.limit)
-        try:
-            page = search.next_page()
-        except Exception as error:
-            problem = explain_hub_error(error, endpoint=settings.endpoint)
-            errors.print(Text(f"Hub search failed ({problem.message}); showing the local index instead."))
-            page = DatasetSearch(query, index=index, api=None, page_size=args.limit).next_page()
+    page = first_page(DatasetSearch, query_from_args(args), offline=args.offline, limit=args.limit)
     if args.json:
         for record in page.records:
             print(json.dumps(asdict(record) | {"card_text": None, "license": record.license}, default=str))

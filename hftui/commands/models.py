@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from hftui.hub.query import SORTS, ModelQuery, parse_parameter_count
+
+if TYPE_CHECKING:
+    from hftui.hub.search import RepoSearch
 
 
 class QueryError(ValueError):
@@ -42,21 +46,17 @@ def query_from_args(args: argparse.Namespace) -> ModelQuery:
     return ModelQuery().replace(**changes)
 
 
-def run_models(args: argparse.Namespace) -> int:
-    """Print search results as a table or JSON lines; falls back to the index when the Hub fails."""
+def first_page(search_type: type[RepoSearch], query: object, *, offline: bool, limit: int) -> Any:
+    """The first page of a search for a headless command: the Hub unless offline, the local index when the Hub
+    fails (saying why on stderr)."""
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
     from hftui.hub.errors import explain_hub_error
     from hftui.hub.index import ModelIndex, default_index_path
-    from hftui.hub.models import ModelSearch
-    from hftui.hub.plain_text import printable
     from hftui.hub.settings import HubSettings
-    from hftui.humanize import human_count, relative_time
 
-    query = query_from_args(args)
-    settings = HubSettings.from_environment(force_offline=args.offline)
+    settings = HubSettings.from_environment(force_offline=offline)
     errors = Console(stderr=True)
     with ModelIndex(default_index_path()) as index:
         if index.rebuilt_reason:
@@ -66,13 +66,25 @@ def run_models(args: argparse.Namespace) -> int:
             from huggingface_hub import HfApi
 
             api = HfApi(endpoint=settings.endpoint)
-        search = ModelSearch(query, index=index, api=api, page_size=args.limit)
         try:
-            page = search.next_page()
+            return search_type(query, index=index, api=api, page_size=limit).next_page()
         except Exception as error:
             problem = explain_hub_error(error, endpoint=settings.endpoint)
             errors.print(Text(f"Hub search failed ({problem.message}); showing the local index instead."))
-            page = ModelSearch(query, index=index, api=None, page_size=args.limit).next_page()
+            return search_type(query, index=index, api=None, page_size=limit).next_page()
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """Print search results as a table or JSON lines; falls back to the index when the Hub fails."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from hftui.hub.models import ModelSearch
+    from hftui.hub.plain_text import printable
+    from hftui.humanize import human_count, relative_time
+
+    page = first_page(ModelSearch, query_from_args(args), offline=args.offline, limit=args.limit)
     if args.json:
         for record in page.records:
             print(json.dumps(asdict(record) | {"card_text": None}, default=str))
