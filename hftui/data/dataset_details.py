@@ -17,7 +17,7 @@ from hftui.data.dataset_card import DatasetCardFacts, dataset_card_facts
 from hftui.hub.cache import scan_local_cache
 from hftui.hub.cards import CardText, decode_card_bytes, parse_card
 from hftui.hub.errors import HubProblem, explain_hub_error
-from hftui.hub.repo_files import RepoFile, describe_files
+from hftui.hub.repo_files import RepoFile, describe_files, read_repo_file
 from hftui.hub.seen import SeenStore
 
 if TYPE_CHECKING:
@@ -71,27 +71,12 @@ def dataset_seen_store(root: Path | None = None) -> SeenStore:
     return SeenStore(root, repo_type="dataset")
 
 
-def _read_repo_file(api: HfApi, repo_id: str, filename: str, revision: str | None) -> bytes | None:
-    """Read one small dataset file over HTTP without adding it to the HF cache; None when it is not there."""
-    from huggingface_hub import hf_hub_url
-    from huggingface_hub.errors import EntryNotFoundError
-    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
-
-    url = hf_hub_url(repo_id, filename, repo_type="dataset", revision=revision, endpoint=api.endpoint)
-    response = get_session().get(url, headers=build_hf_headers(token=api.token), follow_redirects=True)
-    try:
-        hf_raise_for_status(response)
-    except EntryNotFoundError:
-        return None
-    return response.content
-
-
 def _read_optional(
     api: HfApi, repo_id: str, filename: str, revision: str | None, problems: list[HubProblem | str]
 ) -> bytes | None:
     """A file the page can do without: a failure (a gated card, a flaky CDN) becomes a problem, not an error."""
     try:
-        return _read_repo_file(api, repo_id, filename, revision)
+        return read_repo_file(api, repo_id, filename, revision, repo_type="dataset")
     except Exception as error:
         problem = explain_hub_error(error, repo_id=repo_id, endpoint=api.endpoint)
         if problem not in problems:  # a gated repo refuses the card and the infos alike: say it once

@@ -23,6 +23,7 @@ from hftui.hub.repo_files import (
     RepoFile,
     describe_files,
     estimate_parameters,
+    read_repo_file,
     summarize_config,
 )
 from hftui.hub.search import RepoSearch
@@ -108,21 +109,6 @@ def _card_from_text(text: str | None, note: str | None) -> CardText:
     return parse_card(text, note=note)
 
 
-def _fetch_file(api: HfApi, repo_id: str, filename: str, revision: str | None) -> bytes | None:
-    """Read one small repo file over HTTP without adding it to the HF cache (viewing is not downloading)."""
-    from huggingface_hub import hf_hub_url
-    from huggingface_hub.errors import EntryNotFoundError
-    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
-
-    url = hf_hub_url(repo_id, filename, revision=revision, endpoint=api.endpoint)
-    response = get_session().get(url, headers=build_hf_headers(token=api.token), follow_redirects=True)
-    try:
-        hf_raise_for_status(response)
-    except EntryNotFoundError:
-        return None
-    return response.content
-
-
 def _commit_entries(commits: Any) -> tuple[CommitEntry, ...]:
     return tuple(
         CommitEntry(
@@ -151,12 +137,12 @@ def fetch_model_details(
     index.upsert_model_infos([info])
     problems: list[HubProblem | str] = []
     try:
-        raw_card = _fetch_file(api, repo_id, "README.md", info.sha)
+        raw_card = read_repo_file(api, repo_id, "README.md", info.sha)
     except Exception as error:  # the page still opens without its card
         problems.append(explain_hub_error(error, repo_id=repo_id, endpoint=api.endpoint))
         raw_card = None
     try:
-        raw_config = _fetch_file(api, repo_id, "config.json", info.sha)
+        raw_config = read_repo_file(api, repo_id, "config.json", info.sha)
         config = json.loads(raw_config) if raw_config else None
     except ValueError:
         problems.append("config.json is not valid JSON.")

@@ -11,7 +11,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
 
 # Weight files by extension. Pickle-based formats (torch.save, joblib) execute code while loading.
 WEIGHT_FORMATS: dict[str, str] = {
@@ -281,3 +284,21 @@ def safetensors_parameters(folder: Path | None) -> int | None:
                 total += math.prod(int(size) for size in tensor["shape"])
                 found = True
     return total if found else None
+
+
+def read_repo_file(
+    api: HfApi, repo_id: str, filename: str, revision: str | None, *, repo_type: str = "model"
+) -> bytes | None:
+    """Read one small repo file over HTTP without adding it to the HF cache (viewing is not downloading);
+    None when the repo has no such file, the client's error for anything else."""
+    from huggingface_hub import hf_hub_url
+    from huggingface_hub.errors import EntryNotFoundError
+    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+    url = hf_hub_url(repo_id, filename, repo_type=repo_type, revision=revision, endpoint=api.endpoint)
+    response = get_session().get(url, headers=build_hf_headers(token=api.token), follow_redirects=True)
+    try:
+        hf_raise_for_status(response)
+    except EntryNotFoundError:
+        return None
+    return response.content
