@@ -356,3 +356,13 @@ def test_yaml_oddities_never_raise() -> None:
             assert_well_typed(facts_of({key: value, 3: "non-string key"}))
     assert facts_of({"pipeline_tag": dt.date(2024, 1, 2)}).pipeline_tag == "2024-01-02"
     assert card_facts(CardText(["not", "a", "mapping"], "body")).problems  # type: ignore[arg-type]
+
+
+def test_front_matter_pattern_is_huggingface_hubs() -> None:
+    # cards.py spells the pattern out to keep huggingface_hub.repocard (and its HTTP client) off start-up.
+    from huggingface_hub.repocard import REGEX_YAML_BLOCK
+
+    from hftui.hub.cards import FRONT_MATTER_BLOCK
+
+    assert FRONT_MATTER_BLOCK.pattern == REGEX_YAML_BLOCK.pattern
+    assert FRONT_MATTER_BLOCK.flags == REGEX_YAML_BLOCK.flags

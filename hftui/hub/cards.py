@@ -6,6 +6,7 @@ A card that cannot be parsed still opens: the body is shown and `problem` says w
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,10 @@ class CardText:
             value = value[0] if value else None
         return None if value is None else str(value)
 
+
+# huggingface_hub.repocard's REGEX_YAML_BLOCK, spelled here because importing that module loads the Hub's
+# HTTP client (~0.25 s), which start-up cache indexing would otherwise wait for; a test keeps them equal.
+FRONT_MATTER_BLOCK = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))")
 
 MAX_CARD_BYTES = 512_000  # cards above this are cut: a 10 MB README must not stall the page
 
@@ -63,9 +68,8 @@ def _parse_card(content: str) -> CardText:
     """
     import yaml
     from huggingface_hub import CardData
-    from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
-    match = REGEX_YAML_BLOCK.search(content)
+    match = FRONT_MATTER_BLOCK.search(content)
     if match is None:
         return CardText({}, content, "The card has no YAML metadata block.")
     body = content[match.end() :]

@@ -44,6 +44,8 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import yaml
 
+from hftui.hub.cards import FRONT_MATTER_BLOCK
+
 __all__ = [
     "HostedCommit",
     "HostedFile",
@@ -74,8 +76,6 @@ _BASE_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _SHORT_SHA = re.compile(r"^[0-9a-f]{7,39}$")
-# Same shape as huggingface_hub.repocard.REGEX_YAML_BLOCK, so both sides agree on what a card header is.
-_FRONT_MATTER = re.compile(r"^(\s*---[\r\n]+)([\S\s]*?)([\r\n]+---(\r\n|\n|$))")
 _INVALID_TOKEN = "Invalid credentials in Authorization header"
 
 
@@ -179,7 +179,7 @@ def _collect_files(folder: Path | None, files: dict[str, bytes] | None) -> dict[
 def parse_front_matter(text: str) -> tuple[dict[str, Any] | None, str]:
     """Split a card into its YAML metadata (None when absent or broken) and its Markdown body."""
     text = text.removeprefix("\ufeff")
-    match = _FRONT_MATTER.search(text)
+    match = FRONT_MATTER_BLOCK.search(text)
     if match is None:
         return None, text
     body = text[match.end() :]
