@@ -662,6 +662,36 @@ def test_both_plans_agree_with_the_reference(tmp_path: Path, monkeypatch: pytest
             )
 
 
+def test_scan_plan_facet_columns_agree_with_tokens_for_odd_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scan plan tests facet filters on the narrow key columns first; values whose case-folded token
+    # matches but whose text does not compare equal (non-ASCII case folding, spaces) must still be found.
+    records = [
+        ModelRecord("a/plain", author="karl", license="mit", pipeline_tag="fill-mask", downloads=5),
+        ModelRecord("b/upper", author="KARL", license="MIT", pipeline_tag="Fill-Mask", downloads=4),
+        ModelRecord("c/kelvin", author="\u212aarl", license=" mit ", pipeline_tag="fill-mask", downloads=3),
+        ModelRecord("d/other", author="karla", license="mit-0", pipeline_tag="fill-mask-x", downloads=2),
+    ]
+    with ModelIndex(tmp_path / "i.sqlite") as index:
+        index.upsert(records)
+        queries = [
+            ModelQuery(author="karl"),
+            ModelQuery(license="mit", sort="downloads"),
+            ModelQuery(task="fill-mask", author="Karl"),
+            ModelQuery(text="kelvin", license=" MIT "),
+        ]
+        by_plan = {}
+        for cap in (0, 1_000):
+            monkeypatch.setattr(index_module, "_MATCH_CAP", cap)
+            by_plan[cap] = [ids(index, query) for query in queries]
+            assert [index.explain(query) for query in queries] == ["scan" if cap == 0 else "match"] * 4
+        assert by_plan[0] == by_plan[1_000]
+        assert sorted(by_plan[0][0]) == ["a/plain", "b/upper", "c/kelvin"]
+        assert by_plan[0][1] == ["a/plain", "b/upper", "c/kelvin"]
+        assert by_plan[0][3] == ["c/kelvin"]
+
+
 # -- the file: threads, corruption, schema versions --------------------------------------------------------
 
 
