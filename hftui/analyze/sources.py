@@ -101,21 +101,22 @@ def collect_inputs(paths: Sequence[str | os.PathLike[str]], *, text_mode: str = 
 
 
 def _collect_folder(folder: Path, text_mode: str, problems: list[InputProblem]) -> list[AnalysisInput]:
-    found: list[AnalysisInput] = []
+    files: list[tuple[tuple[str, ...], Path, str]] = []
 
     def walk_error(error: OSError) -> None:
         problems.append(InputProblem(str(error.filename or folder), f"cannot be read: {error.strerror or error}"))
 
     for root, dirs, names in os.walk(folder, onerror=walk_error):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            if name.startswith("."):
-                continue
-            modality = modality_of_path(name)
-            if modality is None:
-                continue
-            path = Path(root) / name
-            found.extend(_file_inputs(path, str(path), modality, text_mode, problems))
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            modality = None if name.startswith(".") else modality_of_path(name)
+            if modality is not None:
+                path = Path(root) / name
+                files.append((path.relative_to(folder).parts, path, modality))
+    found: list[AnalysisInput] = []
+    # Sorted by path components, so a folder's files come in the order a file manager lists the tree.
+    for _, path, modality in sorted(files, key=lambda entry: entry[0]):
+        found.extend(_file_inputs(path, str(path), modality, text_mode, problems))
     return found
 
 
