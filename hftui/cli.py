@@ -1,4 +1,4 @@
-"""The `hftui` command: launch the app, or seed and open the offline demo."""
+"""The `hftui` command: launch the app, seed and open the offline demo, or run a headless command."""
 
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     convert = commands.add_parser("convert", help="local CSV/JSONL/Parquet files to one schema and stratified splits")
     add_convert_arguments(convert)
+
+    from hftui.commands.analyze import add_analyze_arguments
+
+    analyze = commands.add_parser(
+        "analyze", help="analyse text, image and audio files with the Analyzer's models; a report on stdout or a file"
+    )
+    add_analyze_arguments(analyze)
     return parser
 
 
@@ -102,6 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return run_convert(args)
         except ConvertUsageError as error:
+            parser.error(str(error))
+    if args.command == "analyze":
+        from hftui.commands.analyze import AnalyzeUsageError, run_analyze
+
+        try:
+            return run_analyze(args)
+        except AnalyzeUsageError as error:
             parser.error(str(error))
     if args.command == "datasets" or (args.command == "sync" and args.what == "datasets"):
         from hftui.commands.datasets import QueryError as DatasetQueryError
