@@ -142,7 +142,8 @@ def test_every_task_through_the_analyzer(
         AnalysisInput("text", "typed 2", "awful, a waste of time"),
     )
     seen, sink = _events()
-    result = analyzer.run(JobSpec(inputs, models=_models(built), batch_size=2, caption_prompt="a picture of"), sink)
+    spec = JobSpec(inputs, models=_models(built), batch_size=2, caption_prompt="a picture of", max_new_tokens=5)
+    result = analyzer.run(spec, sink)
     assert result.state == "finished" and result.error is None
     assert result.tasks == ALL_TASKS
     by_task: dict[str, list[ItemResult]] = {}

@@ -119,6 +119,16 @@ def test_audio_arrays_from_datasets(tmp_path: Path) -> None:
     channels_first = np.stack([_tone(16000), np.zeros(8000, np.float32)])
     mono = load_audio({"array": channels_first, "sampling_rate": 16000}, 16000)
     assert mono.shape == (8000,) and np.allclose(mono, _tone(16000) / 2, atol=1e-6)
+
+    class Samples:  # what a torchcodec AudioDecoder (datasets' Audio cells) gives
+        data = type("Tensor", (), {"numpy": lambda self: np.stack([_tone(8000), _tone(8000)])})()
+        sample_rate = 8000
+
+    class Decoder:
+        def get_all_samples(self) -> Samples:
+            return Samples()
+
+    assert abs(len(load_audio(Decoder(), 16000)) - 8000) <= 2
     with pytest.raises(MediaError, match="no valid sampling rate"):
         load_audio({"array": [0.0], "sampling_rate": None}, 16000)
     with pytest.raises(MediaError, match="no samples"):

@@ -108,6 +108,12 @@ def load_audio(value: Any, sampling_rate: int) -> np.ndarray:
 
     if sampling_rate <= 0:
         raise ValueError(f"sampling_rate must be positive, not {sampling_rate}")
+    if hasattr(value, "get_all_samples"):  # a torchcodec AudioDecoder, as datasets decodes Audio with torchcodec
+        try:
+            decoded = value.get_all_samples()
+            value = {"array": decoded.data.numpy(), "sampling_rate": decoded.sample_rate}
+        except Exception as error:
+            raise MediaError(f"the audio could not be decoded: {error}") from None
     if isinstance(value, Mapping) and "array" in value and value.get("array") is not None:
         source_rate = value.get("sampling_rate")
         if not isinstance(source_rate, (int, float)) or source_rate <= 0:
