@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict
 
-from hftui.commands.models import QueryError, first_page
+from hftui.commands.models import QueryError, first_page, run_sync
 from hftui.hub.query import DATASET_SORTS, DatasetQuery
 
 __all__ = ["QueryError", "add_dataset_query_arguments", "query_from_args", "run_datasets", "run_sync_datasets"]
@@ -102,41 +101,7 @@ def run_datasets(args: argparse.Namespace) -> int:
 
 def run_sync_datasets(args: argparse.Namespace) -> int:
     """Copy Hub dataset listings into the index with a progress bar; exit 1 when the Hub fails."""
-    from huggingface_hub import HfApi
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from hftui.hub.index import ModelIndex
+    from hftui.hub.sync import sync_datasets
 
-    from hftui.hub.errors import explain_hub_error
-    from hftui.hub.index import ModelIndex, default_index_path
-    from hftui.hub.settings import HubSettings
-    from hftui.hub.sync import SyncProgress, sync_datasets
-
-    query = query_from_args(args)
-    settings = HubSettings.from_environment(force_offline=args.offline)
-    errors = Console(stderr=True)
-    if settings.offline_forced:
-        errors.print("sync needs the Hub, and offline mode is on (--offline or HF_HUB_OFFLINE).")
-        return 1
-    columns = (TextColumn("syncing datasets"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with ModelIndex(default_index_path()) as index, Progress(*columns, console=errors) as progress:
-        task = progress.add_task("sync", total=args.limit)
-
-        def show(step: SyncProgress) -> None:
-            progress.update(task, completed=step.written)
-
-        try:
-            report = sync_datasets(
-                query, api=HfApi(endpoint=settings.endpoint), index=index, limit=args.limit, on_progress=show
-            )
-        except Exception as error:
-            progress.stop()
-            problem = explain_hub_error(error, endpoint=settings.endpoint)
-            errors.print(f"sync stopped: {problem.message} Run the same command again to resume.")
-            return 1
-        held = index.dataset_count()
-    resumed = f" (resumed after {report.resumed_from})" if report.resumed_from else ""
-    print(
-        f"synced {report.written} datasets{resumed} in {report.seconds:.1f} s; the index holds {held}",
-        file=sys.stderr,
-    )
-    return 0
+    return run_sync(query_from_args(args), args, noun="datasets", sync=sync_datasets, held=ModelIndex.dataset_count)

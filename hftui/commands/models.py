@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from hftui.hub.query import SORTS, ModelQuery, parse_parameter_count
 
 if TYPE_CHECKING:
+    from hftui.hub.index import ModelIndex
     from hftui.hub.search import RepoSearch
+    from hftui.hub.sync import SyncReport
 
 
 class QueryError(ValueError):
@@ -115,7 +118,22 @@ def run_models(args: argparse.Namespace) -> int:
 
 
 def run_sync_models(args: argparse.Namespace) -> int:
-    """Copy Hub listings into the index with a progress bar; exit 1 when the Hub fails."""
+    """Copy Hub model listings into the index with a progress bar; exit 1 when the Hub fails."""
+    from hftui.hub.sync import sync_models
+
+    return run_sync(query_from_args(args), args, noun="models", sync=sync_models, held=len)
+
+
+def run_sync(
+    query: object,
+    args: argparse.Namespace,
+    *,
+    noun: str,
+    sync: Callable[..., SyncReport],
+    held: Callable[[ModelIndex], int],
+) -> int:
+    """Run one listing sync (`sync_models`, `sync_datasets`) with a progress bar on stderr and a summary
+    line; `held` says how many rows of that kind the index holds afterwards. Exit 1 when the Hub fails."""
     from huggingface_hub import HfApi
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -123,15 +141,14 @@ def run_sync_models(args: argparse.Namespace) -> int:
     from hftui.hub.errors import explain_hub_error
     from hftui.hub.index import ModelIndex, default_index_path
     from hftui.hub.settings import HubSettings
-    from hftui.hub.sync import SyncProgress, sync_models
+    from hftui.hub.sync import SyncProgress
 
-    query = query_from_args(args)
     settings = HubSettings.from_environment(force_offline=args.offline)
     errors = Console(stderr=True)
     if settings.offline_forced:
         errors.print("sync needs the Hub, and offline mode is on (--offline or HF_HUB_OFFLINE).")
         return 1
-    columns = (TextColumn("syncing models"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn(f"syncing {noun}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with ModelIndex(default_index_path()) as index, Progress(*columns, console=errors) as progress:
         task = progress.add_task("sync", total=args.limit)
 
@@ -139,18 +156,14 @@ def run_sync_models(args: argparse.Namespace) -> int:
             progress.update(task, completed=step.written)
 
         try:
-            report = sync_models(
-                query, api=HfApi(endpoint=settings.endpoint), index=index, limit=args.limit, on_progress=show
-            )
+            report = sync(query, api=HfApi(endpoint=settings.endpoint), index=index, limit=args.limit, on_progress=show)
         except Exception as error:
             progress.stop()
             problem = explain_hub_error(error, endpoint=settings.endpoint)
             errors.print(f"sync stopped: {problem.message} Run the same command again to resume.")
             return 1
-        held = len(index)
+        total = held(index)
     resumed = f" (resumed after {report.resumed_from})" if report.resumed_from else ""
-    print(
-        f"synced {report.written} models{resumed} in {report.seconds:.1f} s; the index holds {held}",
-        file=sys.stderr,
-    )
+    summary = f"synced {report.written} {noun}{resumed} in {report.seconds:.1f} s; the index holds {total}"
+    print(summary, file=sys.stderr)
     return 0
