@@ -209,6 +209,8 @@ def point_hf_client_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setattr(hf_http, "_HUB_ORIGINS", hf_http._HUB_ORIGINS | {hf_http._url_origin(url)})
     # The module-level HfApi behind huggingface_hub.model_info(), list_models(), ... captured the endpoint.
     monkeypatch.setattr(hf_api.api, "endpoint", url)
+    # Uploads: the LocalHub takes the LFS transfer (batch API + PUT), not Xet's chunk store.
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
     for name, module in list(sys.modules.items()):
         if name.startswith("huggingface_hub.") and getattr(module, "ENDPOINT", None) == old and module is not constants:
             monkeypatch.setattr(module, "ENDPOINT", url)  # e.g. `from ..constants import ENDPOINT` in the CLI

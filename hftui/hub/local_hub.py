@@ -8,6 +8,14 @@ Large files and weights are served like Git LFS files on the Hub: `/resolve/` an
 separate "CDN" origin (a second port), carrying `X-Linked-Etag` / `X-Linked-Size` / `X-Repo-Commit`.
 No Xet headers are ever sent, so the client falls back to plain HTTP downloads.
 
+The write side is the one `create_repo`, `upload_folder`, `create_commit`, `delete_file` and
+`delete_folder` use: `/api/repos/create`, `/api/validate-yaml` (the card check before an upload),
+`/api/{type}s/{id}/preupload/{rev}` (upload modes, and the current oids so unchanged files are skipped), the
+LFS batch API answered with the "basic" transfer (a PUT per object), and the ndjson `/commit/{rev}`. Writes
+need a write token of the namespace's user or org. Clients must upload with Xet off (`HF_HUB_DISABLE_XET`):
+the LocalHub does not implement Xet's chunk store. What is pushed is kept like any hosted repo, so tests read
+it back through `repo(...).files`.
+
 Stdlib only (plus PyYAML for card metadata); importing it never pulls in textual, transformers, datasets
 or torch.
 """
@@ -152,6 +160,12 @@ def make_hosted_file(path: str, *, data: bytes | None = None, source: Path | Non
     for chunk in _iter_chunks(data, source):
         blob.update(chunk)
     return HostedFile(path, size, blob.hexdigest(), None, None, data, source)
+
+
+def _lfs_file(path: str, data: bytes, oid: str) -> HostedFile:
+    """A file committed as an LFS pointer to an uploaded object, whatever its name or size."""
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {len(data)}\n".encode()
+    return HostedFile(path, len(data), _git_blob_sha(pointer), oid, len(pointer), data)
 
 
 def _collect_files(folder: Path | None, files: dict[str, bytes] | None) -> dict[str, HostedFile]:
@@ -900,8 +914,7 @@ class _Handler(BaseHTTPRequestHandler):
         hub = self.server.hub
         split = urlsplit(self.path)
         path = unquote(split.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        body = self._read_body()
         headers = {k.lower(): v for k, v in self.headers.items()}
         hub._record(RecordedRequest(method, path, split.query, headers, self.server.role))
         if not hub._wait_delay(method, path):
@@ -919,6 +932,20 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = _error_reply(500, "Internal Error - We're working hard to fix this as soon as possible!")
         cut = hub._take_cut(method, path) if reply.file is not None else None
         self._send(reply, method, cut)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
 
     def _send(self, reply: _Reply, method: str, cut: _Cut | None) -> None:
         headers = list(reply.headers)
@@ -1011,6 +1038,8 @@ def _parse_range(value: str, size: int) -> tuple[int, int] | Literal["unsatisfia
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
 _NOT_FOUND_PAGE = "Sorry, we can't find the page you are looking for."
+_LFS_UPLOAD = "lfs-upload"  # where the LFS batch answer tells clients to PUT objects
+_GITATTRIBUTES = "".join(f"{pattern} filter=lfs diff=lfs merge=lfs -text\n" for pattern in LFS_PATTERNS).encode()
 _REPO_NOT_FOUND = "Repository not found"
 _PATH_KEYWORDS = frozenset(
     {
@@ -1023,6 +1052,7 @@ _PATH_KEYWORDS = frozenset(
         "commits",
         "commit",
         "paths-info",
+        "preupload",
         "refs",
         "discussions",
         "settings",
@@ -1177,6 +1207,7 @@ class LocalHub:
         self._lock = threading.RLock()
         self._repos: dict[tuple[RepoType, str], HostedRepo] = {}
         self._blobs: dict[str, HostedFile] = {}
+        self._uploaded: dict[str, bytes] = {}  # LFS objects PUT by clients, waiting for the commit naming them
         self._tokens: dict[str, _Token] = {}
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
@@ -1540,6 +1571,10 @@ class LocalHub:
             return _Reply(200, [("Content-Type", "text/plain; charset=utf-8")], b"LocalHub\n")
         if segments[0] == "api":
             return self._route_api(request, segments[1:], user)
+        if segments[0] == _LFS_UPLOAD and len(segments) == 2:
+            return self._receive_lfs_object(request, segments[1])
+        if segments[-4:] == ["info", "lfs", "objects", "batch"] and len(segments) >= 5:
+            return self._lfs_batch(request, segments[:-4], user)
         if segments[0] == "datasets":
             return self._route_resolve(request, "dataset", segments[1:], user)
         if segments[0] == "spaces":
@@ -1590,6 +1625,14 @@ class LocalHub:
     def _route_api(self, request: _Request, segments: list[str], user: _Token | None) -> _Reply:
         if segments == ["whoami-v2"]:
             return self._whoami(user)
+        if segments == ["validate-yaml"]:
+            return self._validate_yaml(request) if request.method == "POST" else _error_reply(405, "Method Not Allowed")
+        if segments == ["repos", "create"]:
+            return (
+                self._create_repo(request, user)
+                if request.method == "POST"
+                else _error_reply(405, "Method Not Allowed")
+            )
         if not segments:
             return _error_reply(404, _NOT_FOUND_PAGE)
         kind = segments[0]
@@ -1620,6 +1663,17 @@ class LocalHub:
             if denied is None and rest[1:] == ["write"] and (user is None or user.role == "read"):
                 denied = _error_reply(403, "You don't have write access to this repository.")
             return denied or _json_reply({})
+        if action in ("preupload", "commit") and len(rest) >= 2:
+            if request.method != "POST":
+                return _error_reply(405, "Method Not Allowed")
+            denied = self._check_write(repo, user)
+            if denied is not None:
+                return denied
+            revision = "/".join(rest[1:])
+            if action == "preupload":
+                return self._preupload(request, repo, revision)
+            assert user is not None
+            return self._commit(request, repo, revision, user)
         if action not in ("revision", "tree", "commits", "paths-info") or len(rest) < 2:
             return _error_reply(404, _NOT_FOUND_PAGE)
         revision = "/".join(rest[1:]) if action == "revision" else rest[1]
@@ -1994,6 +2048,220 @@ class LocalHub:
         prefix = "models" if repo.repo_type == "model" else "datasets"
         query = urlencode({"Expires": int(time.time()) + 3600, "Signature": self._sign(oid)})
         return f"{self.cdn_url}/cdn-lfs/{prefix}/{quote(repo.repo_id)}/{oid}/{quote(hosted.path)}?{query}"
+
+    # -- the write side: create a repo, pre-upload, LFS transfer, commit ----------------------------------
+
+    def _check_write(self, repo: HostedRepo | None, user: _Token | None, namespace: str | None = None) -> _Reply | None:
+        """Whether `user` may write to `repo` (or create one in `namespace`): a write token of its owner or org."""
+        if user is None:
+            return _error_reply(401, "Invalid username or password.")
+        if namespace is None:
+            assert repo is not None
+            namespace = repo.repo_id.split("/", 1)[0] if "/" in repo.repo_id else user.user
+        kind = repo.repo_type if repo is not None else "model"
+        if user.role == "read" or (namespace != user.user and namespace not in user.orgs):
+            return _error_reply(403, f'You don\'t have the rights to create a {kind} under the namespace "{namespace}"')
+        return None
+
+    def _repo_url(self, repo_type: RepoType, repo_id: str) -> str:
+        return f"{self._url}/{'datasets/' if repo_type == 'dataset' else ''}{repo_id}"
+
+    def _create_repo(self, request: _Request, user: _Token | None) -> _Reply:
+        try:
+            payload = json.loads(request.body or b"{}")
+        except ValueError:
+            return _error_reply(400, "Invalid JSON body")
+        if not isinstance(payload, dict):
+            return _error_reply(400, "Invalid JSON body")
+        repo_type = payload.get("type") or "model"
+        if repo_type not in ("model", "dataset"):
+            return _error_reply(400, f"LocalHub does not host {repo_type} repos")
+        name, organization = payload.get("name"), payload.get("organization")
+        if user is None:
+            return _error_reply(401, "Invalid username or password.")
+        namespace = organization or user.user
+        repo_id = f"{namespace}/{name}"
+        if not isinstance(name, str) or "/" in name or not _REPO_ID.match(repo_id):
+            return _error_reply(400, f"Invalid repo name: {name!r}")
+        denied = self._check_write(None, user, namespace)
+        if denied is not None:
+            return denied
+        url = self._repo_url(repo_type, repo_id)
+        with self._lock:
+            if (repo_type, repo_id) in self._repos or any(
+                kind == repo_type and existing.lower() == repo_id.lower() for kind, existing in self._repos
+            ):
+                return _json_reply({"error": f"You already created this {repo_type} repo", "url": url}, 409)
+            created = _as_utc(datetime.now(UTC))
+            repo = HostedRepo(repo_type, repo_id, created_at=created)
+            gitattributes = make_hosted_file(".gitattributes", data=_GITATTRIBUTES)
+            repo.commits.append(
+                self._new_commit(repo, {".gitattributes": gitattributes}, "initial commit", "", user.user, created)
+            )
+            repo.private = bool(payload.get("private")) or payload.get("visibility") == "private"
+            self._repos[(repo_type, repo_id)] = repo
+        return _json_reply({"url": url, "name": repo_id, "id": repo.object_id})
+
+    def _validate_yaml(self, request: _Request) -> _Reply:
+        """What the Hub says of a card's metadata before an upload: broken YAML, a non-mapping, or an unknown
+        licence id is an error (400); no metadata at all is a warning."""
+        from hftui.hub.licenses import LICENSES
+
+        try:
+            content = str(json.loads(request.body or b"{}").get("content") or "")
+        except (ValueError, AttributeError):
+            return _error_reply(400, "Invalid JSON body")
+        match = FRONT_MATTER_BLOCK.search(content.removeprefix("\ufeff"))
+        if match is None or not match.group(2).strip():
+            return _json_reply({"warnings": [{"message": "empty or missing yaml metadata in repo card"}]})
+        try:
+            data = yaml.safe_load(match.group(2))
+        except yaml.YAMLError as error:
+            problem = str(error).splitlines()[0]
+            return _json_reply({"errors": [{"message": f"Invalid YAML in metadata: {problem}"}]}, 400)
+        if not isinstance(data, dict):
+            return _json_reply({"errors": [{"message": "metadata must be a YAML mapping"}]}, 400)
+        licences = data.get("license")
+        for licence in licences if isinstance(licences, list) else [licences] if licences is not None else []:
+            if not isinstance(licence, str) or licence.lower() not in LICENSES:
+                message = f'"license" must be one of the Hub\'s licence ids, not {licence!r}'
+                return _json_reply({"errors": [{"message": message}]}, 400)
+        return _json_reply({"warnings": []})
+
+    def _preupload(self, request: _Request, repo: HostedRepo, revision: str) -> _Reply:
+        commit = repo.commit_for(revision)
+        if commit is None:
+            return _error_reply(404, f"Invalid rev id: {revision}", "RevisionNotFound")
+        try:
+            files = json.loads(request.body or b"{}")["files"]
+            entries = [(str(entry["path"]), int(entry["size"])) for entry in files]
+        except (ValueError, KeyError, TypeError):
+            return _error_reply(400, "Invalid preupload payload")
+        answers = []
+        for path, size in entries:
+            existing = commit.files.get(path)
+            answers.append(
+                {
+                    "path": path,
+                    "uploadMode": "lfs" if _is_lfs_path(path, size) else "regular",
+                    "shouldIgnore": False,
+                    # What the client compares with its own hash to skip unchanged files.
+                    "oid": existing.etag if existing is not None else None,
+                }
+            )
+        return _json_reply({"files": answers, "commitOid": commit.sha})
+
+    def _lfs_batch(self, request: _Request, segments: list[str], user: _Token | None) -> _Reply:
+        repo_type: RepoType = "dataset" if segments[0] == "datasets" else "model"
+        parts = segments[1:] if repo_type == "dataset" else segments
+        repo_id = "/".join(parts).removesuffix(".git")
+        repo = self.repo(repo_id, repo_type)
+        if repo is None:
+            return _error_reply(404, _REPO_NOT_FOUND, "RepoNotFound")
+        denied = self._check_write(repo, user)
+        if denied is not None:
+            return denied
+        try:
+            payload = json.loads(request.body)
+            wanted = [(str(item["oid"]), int(item["size"])) for item in payload["objects"]]
+        except (ValueError, KeyError, TypeError):
+            return _error_reply(400, "Invalid LFS batch payload")
+        if payload.get("operation") != "upload":
+            return _error_reply(400, "LocalHub's LFS batch endpoint only takes uploads")
+        objects = []
+        for oid, size in wanted:
+            entry: dict[str, Any] = {"oid": oid, "size": size, "authenticated": True}
+            with self._lock:
+                present = oid in self._blobs or oid in self._uploaded
+            if not _HEX64.match(oid):
+                entry["error"] = {"code": 422, "message": f"Invalid oid {oid!r}"}
+            elif not present:  # objects the Hub already holds get no actions: the client skips them
+                entry["actions"] = {"upload": {"href": f"{self._url}/{_LFS_UPLOAD}/{oid}", "header": {}}}
+            objects.append(entry)
+        return _json_reply({"transfer": "basic", "objects": objects, "hash_algo": "sha256"})
+
+    def _receive_lfs_object(self, request: _Request, oid: str) -> _Reply:
+        if request.method != "PUT":
+            return _error_reply(405, "Method Not Allowed")
+        if not _HEX64.match(oid) or hashlib.sha256(request.body).hexdigest() != oid:
+            return _error_reply(400, "The uploaded content does not match its oid")
+        with self._lock:
+            self._uploaded[oid] = request.body
+        return _Reply(200, [("ETag", f'"{oid}"')])
+
+    def _commit(self, request: _Request, repo: HostedRepo, revision: str, user: _Token) -> _Reply:
+        if request.param("create_pr") in ("1", "true"):
+            return _error_reply(400, "LocalHub does not support pull requests")
+        if revision != "main" and repo.commit_for(revision) is not repo.head:
+            return _error_reply(400, f"LocalHub only commits to main, not {revision!r}")
+        try:
+            lines = [json.loads(line) for line in request.body.splitlines() if line.strip()]
+        except ValueError:
+            return _error_reply(400, "Invalid ndjson commit payload")
+        header = next((line["value"] for line in lines if line.get("key") == "header"), None)
+        if not isinstance(header, dict) or not str(header.get("summary") or "").strip():
+            return _error_reply(400, "A commit needs a header with a summary")
+        with self._lock:
+            head = repo.head
+            parent = header.get("parentCommit")
+            if parent and parent != head.sha:
+                return _error_reply(412, "A commit has happened since. Please refresh and try again.")
+            files = dict(head.files)
+            for line in lines:
+                key, value = line.get("key"), line.get("value") or {}
+                path = str(value.get("path", "")).strip("/")
+                if key == "file":
+                    try:
+                        content = (
+                            base64.b64decode(value["content"])
+                            if value.get("encoding") == "base64"
+                            else (str(value["content"]).encode("utf-8"))
+                        )
+                    except (KeyError, ValueError):
+                        return _error_reply(400, f"Invalid content for {path}")
+                    files[path] = make_hosted_file(path, data=content)
+                elif key == "lfsFile":
+                    oid = str(value.get("oid", ""))
+                    data = self._uploaded.get(oid)
+                    if data is None and oid in self._blobs:
+                        data = self._blobs[oid].read()
+                    if data is None:
+                        return _error_reply(
+                            422,
+                            f"Your push was rejected because an LFS pointer ({path}) "
+                            f"points to a file that does not exist ({oid}).",
+                        )
+                    files[path] = _lfs_file(path, data, oid)
+                elif key == "deletedFile":
+                    if files.pop(path, None) is None:
+                        return _error_reply(404, f"A file with this name doesn't exist: {path}", "EntryNotFound")
+                elif key == "deletedFolder":
+                    prefix = path + "/"
+                    for name in [name for name in files if name.startswith(prefix)]:
+                        del files[name]
+            when = max(_as_utc(datetime.now(UTC)), repo.last_modified + timedelta(seconds=1))
+            commit = self._new_commit(
+                repo,
+                dict(sorted(files.items())),
+                str(header["summary"]),
+                str(header.get("description") or ""),
+                user.user,
+                when,
+            )
+            repo.commits.append(commit)
+            for hosted in files.values():
+                if hosted.lfs_sha256 is not None:
+                    self._blobs[hosted.lfs_sha256] = hosted
+                    self._uploaded.pop(hosted.lfs_sha256, None)
+        url = self._repo_url(repo.repo_type, repo.repo_id)
+        return _json_reply(
+            {
+                "success": True,
+                "commitOid": commit.sha,
+                "commitUrl": f"{url}/commit/{commit.sha}",
+                "pullRequestUrl": None,
+            }
+        )
 
     def _route_cdn(self, request: _Request) -> _Reply:
         if request.method not in ("GET", "HEAD"):
