@@ -45,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     convert = commands.add_parser("convert", help="local CSV/JSONL/Parquet files to one schema and stratified splits")
     add_convert_arguments(convert)
 
+    from hftui.commands.train import add_runs_arguments, add_train_arguments
+
+    train = commands.add_parser("train", help="start a fine-tuning run from a spec file (detached; prints its id)")
+    add_train_arguments(train)
+    runs = commands.add_parser("runs", help="list training runs; stop, resume or watch one")
+    add_runs_arguments(runs)
+
     from hftui.commands.analyze import add_analyze_arguments
 
     analyze = commands.add_parser(
@@ -103,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo":
         return run_demo(seed_only=args.seed_only)
+    if args.command in ("train", "runs"):
+        from hftui.commands.train import run_runs, run_train
+
+        return run_train(args) if args.command == "train" else run_runs(args)
     if args.command == "convert":
         from hftui.commands.convert import ConvertUsageError, run_convert
 
