@@ -768,6 +768,8 @@ class _Token:
     role: str
     fullname: str
     email: str
+    name: str = ""
+    write_scopes: tuple[str, ...] = ()  # fine-grained tokens: namespaces with repo.write
 
 
 @dataclass
@@ -1372,11 +1374,23 @@ class LocalHub:
         role: str = "write",
         fullname: str | None = None,
         email: str | None = None,
+        name: str | None = None,
+        write_scopes: Sequence[str] = (),
     ) -> None:
-        """Register a token: requests carrying it are authenticated as `user` (member of `orgs`)."""
+        """Register a token: requests carrying it are authenticated as `user` (member of `orgs`).
+
+        `role` is "read", "write" or "fineGrained"; a fine-grained token may write only under the namespaces in
+        `write_scopes`. `name` is the token's display name (what `hf auth login` stores it under)."""
         with self._lock:
             self._tokens[token] = _Token(
-                token, user, tuple(orgs), role, fullname or user.title(), email or f"{user}@example.com"
+                token,
+                user,
+                tuple(orgs),
+                role,
+                fullname or user.title(),
+                email or f"{user}@example.com",
+                name or f"{user}-token",
+                tuple(write_scopes),
             )
 
     def repo(self, repo_id: str, repo_type: RepoType = "model") -> HostedRepo | None:
@@ -1978,9 +1992,24 @@ class LocalHub:
                 "auth": {
                     "type": "access_token",
                     "accessToken": {
-                        "displayName": f"{user.user}-token",
+                        "displayName": user.name,
                         "role": user.role,
                         "createdAt": iso_date(_BASE_DATE),
+                        **(
+                            {
+                                "fineGrained": {
+                                    "scoped": [
+                                        {
+                                            "entity": {"type": "org" if name in user.orgs else "user", "name": name},
+                                            "permissions": ["repo.content.read", "repo.write"],
+                                        }
+                                        for name in user.write_scopes
+                                    ]
+                                }
+                            }
+                            if user.role == "fineGrained"
+                            else {}
+                        ),
                     },
                 },
             }
@@ -2059,7 +2088,8 @@ class LocalHub:
             assert repo is not None
             namespace = repo.repo_id.split("/", 1)[0] if "/" in repo.repo_id else user.user
         kind = repo.repo_type if repo is not None else "model"
-        if user.role == "read" or (namespace != user.user and namespace not in user.orgs):
+        allowed = user.write_scopes if user.role == "fineGrained" else (user.user, *user.orgs)
+        if user.role == "read" or namespace not in allowed:
             return _error_reply(403, f'You don\'t have the rights to create a {kind} under the namespace "{namespace}"')
         return None
 
