@@ -180,3 +180,19 @@ def test_terms_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         LICENSES["mit"].family = "copyleft"  # type: ignore[misc]
     assert isinstance(LICENSES["mit"], LicenseTerms)
+
+
+def test_pipeline_tag_catalogue_is_the_hubs_task_list(realworld: Path) -> None:
+    import re
+
+    from hftui.hub.pipeline_tags import MODALITIES, PIPELINE_TAGS_BY_ID
+
+    text = (realworld / "spec" / "pipelines.ts").read_text(encoding="utf-8")
+    body = text[text.index("export const PIPELINE_DATA") :]
+    hub = {
+        match.group(1): (match.group(2), re.search(r'^\t\tmodality: "([a-z]+)"', match.group(3), re.M).group(1))
+        for match in re.finditer(r'^\t"?([a-z0-9-]+)"?: \{\n\t\tname: "([^"]+)",(.*?)^\t\}', body, re.M | re.S)
+    }
+    assert len(hub) > 50
+    assert {tag: (task.name, task.modality) for tag, task in PIPELINE_TAGS_BY_ID.items()} == hub
+    assert {task.modality for task in PIPELINE_TAGS_BY_ID.values()} <= set(MODALITIES)
