@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze", help="analyse text, image and audio files with the Analyzer's models; a report on stdout or a file"
     )
     add_analyze_arguments(analyze)
+
+    from hftui.commands.publish import add_card_arguments, add_push_arguments
+
+    push = commands.add_parser("push", help="upload a folder to a Hub repo (created if needed) as one commit")
+    add_push_arguments(push)
+    card = commands.add_parser("card", help="print a folder's model or dataset card (or a draft) and its problems")
+    add_card_arguments(card)
     return parser
 
 
@@ -121,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_convert(args)
         except ConvertUsageError as error:
             parser.error(str(error))
+    if args.command in ("push", "card"):
+        from hftui.commands.publish import run_card, run_push
+
+        return run_push(args) if args.command == "push" else run_card(args)
     if args.command == "analyze":
         from hftui.commands.analyze import AnalyzeUsageError, run_analyze
 
