@@ -135,7 +135,7 @@ class RunRecorder:
             self.state.failure = (
                 "nan_loss",
                 f"the training loss became {what} at step {step}: lower the learning rate, check the labels "
-                "and inputs, or use bf16 instead of fp16",
+                "and inputs (in fp16, bf16 or fp32 may hold)",
             )
             return True
         return False

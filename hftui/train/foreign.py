@@ -72,10 +72,6 @@ def signature(path: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _clean(value: Any) -> Any:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
@@ -153,8 +149,9 @@ def read_trainer_output(output_dir: Path) -> ForeignRun:
         events.append(
             RunEvent("progress", moment, step, {"max_steps": max_steps, "epoch": state.get("epoch"), "eta_s": None})
         )
-    order = {"log": 0, "eval": 1, "checkpoint": 2, "progress": 3, "finished": 4}
-    events.sort(key=lambda e: (e.step if e.step is not None else -1, order.get(e.kind, 5)))
+    # History first in its own order at each step, then that step's checkpoint and progress; the end last.
+    order = {"checkpoint": 1, "progress": 2, "finished": 3}
+    events.sort(key=lambda e: (e.step if e.step is not None else -1, order.get(e.kind, 0)))
     finished = any(event.kind == "finished" for event in events)
     return ForeignRun(
         output_dir,
