@@ -372,3 +372,34 @@ def test_python_m_hftui_analyze_entry_point(built: dict[str, str], inputs: Path,
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert [row["origin"] for row in rows] == [f"{inputs / 'reviews.txt'}:1", f"{inputs / 'reviews.txt'}:3"]
     assert all(row["label"] in SENTIMENT_LABELS for row in rows)
+
+
+@pytest.mark.slow
+def test_an_unreachable_hub_switches_to_the_cache_only(
+    built: dict[str, str], inputs: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import huggingface_hub.constants
+
+    from hftui.hub import connectivity
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args!r}")
+
+    # Online as far as the settings go (the module's `offline` fixture may be in force), but no socket opens.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    probed: list[str] = []
+
+    def unreachable(endpoint: str, timeout: float = 3.0) -> connectivity.HubReachability:
+        probed.append(endpoint)
+        return connectivity.HubReachability(False, endpoint, "cannot connect (test)")
+
+    monkeypatch.setattr(connectivity, "probe_hub", unreachable)
+    code, out, err = run(capsys, str(inputs / "reviews.txt"), "--model", "text-classification=acme/not-downloaded")
+    assert code == 1 and out == ""
+    assert probed == [huggingface_hub.constants.ENDPOINT]
+    assert huggingface_hub.constants.HF_HUB_OFFLINE is True
+    assert "is unreachable (cannot connect (test)), so acme/not-downloaded cannot be downloaded" in err
+    assert "error: Could not load acme/not-downloaded: it is not in the HF cache and hftui is offline" in err
