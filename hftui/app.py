@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from hftui.analyze.device import ComputeDevice, detect_device
 from hftui.analyze.inputs import AnalysisInput, count_by_modality
+from hftui.analyze.pipelines import PipelineCache
 from hftui.hub.cache import CacheScan, scan_local_cache
 from hftui.hub.connectivity import HubReachability, probe_hub, set_offline_mode
 from hftui.hub.index import ModelIndex, default_index_path
@@ -109,6 +110,10 @@ class HfTuiApp(App[None]):
         self.model_index: ModelIndex | None = None
         self._opened_index: ModelIndex | None = None
         self._index_lock = threading.Lock()
+        # Labels sent with Analyzer inputs (a labelled dataset sample), by input origin, for benchmarks.
+        self.analyzer_labels: dict[str, object] = {}
+        # Analysis models stay loaded across jobs and screens (an LRU; torch is imported only by a job).
+        self.analyzer_pipelines = PipelineCache()
 
     @property
     def offline(self) -> bool:
@@ -205,6 +210,10 @@ class HfTuiApp(App[None]):
     def queue_for_analyzer(self, event: SendToAnalyzer) -> None:
         """Add the sent inputs to the Analyzer's inbox and say what went (and what was left out)."""
         self.analyzer_inbox = (*self.analyzer_inbox, *event.inputs)
+        if event.labels is not None:
+            for item, label in zip(event.inputs, event.labels, strict=False):
+                if label is not None:
+                    self.analyzer_labels[item.origin] = label
         counts = ", ".join(f"{count} {modality}" for modality, count in count_by_modality(event.inputs).items())
         skipped = f"; {event.skipped} cells skipped (no text, image or audio)" if event.skipped else ""
         self.notify(

@@ -59,8 +59,13 @@ class OpenModel(Message):
 
 @dataclass
 class SendToAnalyzer(Message):
-    """Request: queue these inputs (a dataset column or row) for the Analyzer; `origin` says where from."""
+    """Request: queue these inputs (a dataset column or row) for the Analyzer; `origin` says where from.
+
+    `labels`, when given, align with `inputs` (the sample's label for each, None where unknown): a benchmark
+    on these inputs then scores accuracy and F1.
+    """
 
     inputs: tuple[AnalysisInput, ...]
     skipped: int
     origin: str
+    labels: tuple[object | None, ...] | None = None
