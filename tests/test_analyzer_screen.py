@@ -219,7 +219,7 @@ async def test_every_task_and_an_image_picture(workdir: Path) -> None:
             }
         )
         assert all(row.ok for row in job.rows)
-        assert "sentiment+image cls+caption+speech" == job.title
+        assert "sentiment+classify+caption+speech" == job.title
 
         results = screen.query_one("#analyzer-results", DataTable)
         await wait_until(pilot, lambda: results.row_count == 6)

@@ -80,13 +80,13 @@ STATE_WORDS = {
 }
 SHORT_TASKS = {
     "text-classification": "sentiment",
-    "image-classification": "image cls",
+    "image-classification": "classify",
     "image-text-to-text": "caption",
     "automatic-speech-recognition": "speech",
 }
 # A width of 0: the column takes what the terminal has left (so 80 columns need no horizontal scrolling).
-TASK_COLUMNS = (("On", 2), ("Task", 20), ("Input", 5), ("Model", 26), ("Cached models that fit", 0))
-JOB_COLUMNS = (("#", 2), ("Job", 12), ("State", 11), ("Progress", 13), ("Items/s", 7), ("ETA", 5), ("Model", 0))
+TASK_COLUMNS = (("On", 2), ("Task", 28), ("Input", 5), ("Model", 0), ("Source", 10))
+JOB_COLUMNS = (("#", 2), ("Job", 17), ("State", 11), ("Progress", 13), ("Items/s", 7), ("ETA", 5), ("Model", 0))
 RESULT_COLUMNS = (("Input", 22), ("Task", 9), ("Output", 0), ("ms", 5))
 BENCHMARK_COLUMNS = (
     ("Model", 0), ("State", 7), ("Load s", 6), ("p50 ms", 6), ("p95 ms", 6), ("Items/s", 7),
@@ -469,7 +469,8 @@ class AnalyzerScreen(HubScreen):
         self.query_one("#analyzer-device", Static).update(plain(line, single_line=True))
 
     def show_tasks(self) -> None:
-        """Each task: on or off, what it takes, the model it will run, and the cached models that fit."""
+        """Each task: on or off, what it takes, the model it will run and why (chosen, cached, default), and how
+        many other cached models fit (enter lists them)."""
         table = self.query_one("#analyzer-tasks", RepoTable)
         cursor = table.cursor_row
         cached = self.cached_models
@@ -479,8 +480,10 @@ class AnalyzerScreen(HubScreen):
             choice = resolve_model(tag, self.models.get(tag), cached)
             fitting = [repo_id for repo_id, pipeline_tag in cached if tag_fits(tag, pipeline_tag)]
             on_off = "✓" if tag in self.enabled_tasks else "·"
-            model = f"{short_model(choice.model)} ({choice.source})"
-            rows.append((tag, (on_off, tag, task.modality, model, ", ".join(fitting) or "none cached")))
+            source = {"requested": "chosen"}.get(choice.source, choice.source)
+            others = len([repo_id for repo_id in fitting if repo_id != choice.model])
+            source += f" +{others}" if others else ""
+            rows.append((tag, (on_off, tag, task.modality, short_model(choice.model), source)))
         table.show_rows(fit_columns(TASK_COLUMNS, self.app.size.width), rows)
         if 0 <= cursor < len(rows):
             table.move_cursor(row=cursor, animate=False)
@@ -785,7 +788,7 @@ class AnalyzerScreen(HubScreen):
         job = self.job(event.number)
         if job is None:
             return
-        job.phase = f"{event.phase} {short_model(event.model)}"
+        job.phase = f"{event.phase} {event.model.rstrip('/').rsplit('/', 1)[-1]}"
         if job.state != "cancelling":
             job.state = "loading" if event.phase in ("checking", "loading") else "running"
         self.show_job(job)
@@ -1070,7 +1073,7 @@ class AnalyzerScreen(HubScreen):
         return tuple(
             plain_cell(value)
             for value in (
-                short_model(row.model),
+                row.model.rstrip("/").rsplit("/", 1)[-1],
                 BENCHMARK_STATES.get(row.state, row.state),
                 number(row.load_s, ".2f"),
                 number(row.latency_p50_s, ".1f", 1000),

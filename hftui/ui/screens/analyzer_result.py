@@ -98,7 +98,8 @@ class ResultDetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="result-box"):
-            yield Static(plain(f"Result: {self.result.origin}", single_line=True), classes="screen-heading")
+            name = os.path.basename(self.result.origin) or self.result.origin
+            yield Static(plain(f"{self.result.task}: {name}", single_line=True), classes="screen-heading")
             yield Static(plain(describe_result(self.result, self.item)), id="result-text")
             yield Static("", id="result-picture")
             yield Static("escape closes · arrows scroll", classes="empty-state")
