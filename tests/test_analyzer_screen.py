@@ -32,6 +32,7 @@ from hftui.ui.screens.analyzer_benchmark import BenchmarkSetupScreen
 from hftui.ui.screens.analyzer_result import ResultDetailScreen
 from hftui.ui.screens.confirm import ConfirmScreen
 from hftui.ui.screens.path_prompt import PathPromptScreen
+from hftui.ui.widgets.result_rows import ResultRows
 from tests.pilot import screen_text, wait_until
 from tests.test_dataset_preview import make_app
 
@@ -106,7 +107,7 @@ def write_texts(path: Path, count: int) -> Path:
     return path
 
 
-def cells(table: DataTable, row: int) -> list[str]:
+def cells(table: DataTable | ResultRows, row: int) -> list[str]:
     return [str(cell) for cell in table.get_row_at(row)]
 
 
@@ -149,10 +150,10 @@ async def test_inputs_run_rows_detail_and_export(workdir: Path, hftui_home: Path
         await pilot.press("r")
         job = screen.jobs[0]
         await wait_until(pilot, lambda: job.ended, timeout=60)
-        await wait_until(pilot, lambda: screen.query_one("#analyzer-results", DataTable).row_count == 9)
+        await wait_until(pilot, lambda: screen.query_one("#analyzer-results", ResultRows).row_count == 9)
         assert job.state == "finished" and job.done == job.total == 9
         assert any("missing.txt does not exist" in warning for warning in job.warnings)  # carried into the job
-        results = screen.query_one("#analyzer-results", DataTable)
+        results = screen.query_one("#analyzer-results", ResultRows)
         first = cells(results, 0)
         assert first[0] == "a wonderful film" and first[1] == "sentiment"
         assert first[2].split()[0] in ("POSITIVE", "NEGATIVE")
@@ -221,7 +222,7 @@ async def test_every_task_and_an_image_picture(workdir: Path) -> None:
         assert all(row.ok for row in job.rows)
         assert "sentiment+classify+caption+speech" == job.title
 
-        results = screen.query_one("#analyzer-results", DataTable)
+        results = screen.query_one("#analyzer-results", ResultRows)
         await wait_until(pilot, lambda: results.row_count == 6)
         image_row = next(i for i, row in enumerate(job.rows) if row.task == "image-classification")
         screen.set_focus(results)
@@ -253,7 +254,7 @@ async def test_cancel_a_long_job_and_a_queued_one(workdir: Path) -> None:
         seen = first.done
         await poll(pilot, lambda: first.done > seen, timeout=30)
         assert first.state == "running" and 0 < first.done < first.total == 20_000
-        assert screen.query_one("#analyzer-results", DataTable).row_count == 0  # job 2 is the one shown
+        assert screen.query_one("#analyzer-results", ResultRows).row_count == 0  # job 2 is the one shown
 
         send_key(app, "escape")  # nothing highlighted runs: escape cancels the running job
         await poll(pilot, lambda: first.state in ("cancelling", "cancelled"))
@@ -275,7 +276,7 @@ async def test_keys_are_answered_while_a_job_runs(workdir: Path) -> None:
         await set_model(pilot, screen, "text-classification", "./m/bert")
         await pilot.press("r")
         job = screen.jobs[0]
-        results = screen.query_one("#analyzer-results", DataTable)
+        results = screen.query_one("#analyzer-results", ResultRows)
         await poll(pilot, lambda: results.row_count >= 10, timeout=60)
         screen.set_focus(results)
 
@@ -394,7 +395,7 @@ async def test_benchmark_with_labels_and_its_export(workdir: Path) -> None:
         assert job.benchmark is not None and job.benchmark.models == ("./m/bert", "./m/bert2")
         await wait_until(pilot, lambda: job.ended, timeout=60)
         assert job.state == "finished" and job.benchmark_result is not None
-        table = screen.query_one("#analyzer-results", DataTable)
+        table = screen.query_one("#analyzer-results", ResultRows)
         await wait_until(pilot, lambda: table.row_count == 2)
         row = cells(table, 0)
         assert row[0] == "bert" and row[1] == "✓ done" and row[7].endswith("%")  # accuracy, from the labels

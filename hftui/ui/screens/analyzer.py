@@ -57,13 +57,15 @@ from hftui.ui.screens.text_paste import PasteTextScreen
 from hftui.ui.untrusted import plain, plain_cell
 from hftui.ui.widgets.path_input import PathInput
 from hftui.ui.widgets.repo_table import RepoTable
+from hftui.ui.widgets.result_rows import ResultRows
 
 JOB_GROUP = "analyzer-job"
 # Rows reach the screen at most this often (the first batch at once): a fast model finishes hundreds of
 # batches a second, and one message per batch would keep the event loop busy drawing.
 RELAY_INTERVAL_S = 0.1
-# The results table takes at most this many new rows per feed, one feed every ROW_FEED_S while it is behind.
-ROWS_PER_FEED = 50
+# The results table takes at most this many new rows per feed, one feed every ROW_FEED_S while it is behind
+# (showing a job of 100,000 rows fills the table in steps instead of one long stall).
+ROWS_PER_FEED = 1000
 ROW_FEED_S = 0.05
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128)
 ACTIVE_STATES = frozenset({"starting", "loading", "running", "cancelling"})
@@ -429,7 +431,7 @@ class AnalyzerScreen(HubScreen):
         yield RepoTable(id="analyzer-tasks")
         yield RepoTable(id="analyzer-jobs")
         yield Static("", id="analyzer-summary")
-        yield RepoTable(id="analyzer-results")
+        yield ResultRows(id="analyzer-results")
 
     def on_mount(self) -> None:
         jobs = self.query_one("#analyzer-jobs", RepoTable)
@@ -1018,40 +1020,34 @@ class AnalyzerScreen(HubScreen):
     def select_job(self, job: AnalyzerJob) -> None:
         """Show `job`'s rows (rebuilding the results table once; later rows are appended)."""
         self.selected = job
-        table = self.query_one("#analyzer-results", RepoTable)
+        table = self.query_one("#analyzer-results", ResultRows)
         table.display = True
-        table.clear(columns=True)
-        if job.benchmark is not None:
-            for label, width in fit_columns(BENCHMARK_COLUMNS, self.app.size.width):
-                table.add_column(label, width=width)
-        else:
-            for label, width in fit_columns(RESULT_COLUMNS, self.app.size.width):
-                table.add_column(label, width=width)
+        columns = BENCHMARK_COLUMNS if job.benchmark is not None else RESULT_COLUMNS
+        table.set_columns(fit_columns(columns, self.app.size.width))
         self.shown_rows = 0
         self.append_rows(job)
         self.show_summary()
         self.refresh_bindings()
 
     def append_rows(self, job: AnalyzerJob) -> None:
-        """Add the rows the results table does not show yet, at most ROWS_PER_FEED now and the rest in later
-        feeds: the table measures every new cell when idle, so thousands at once would stall the event loop."""
-        table = self.query_one("#analyzer-results", RepoTable)
+        """Add the rows the results table does not show yet (never rebuilding it), at most ROWS_PER_FEED now and
+        the rest in later feeds."""
+        table = self.query_one("#analyzer-results", ResultRows)
         if job.benchmark is not None:
-            for row in job.bench_rows[self.shown_rows :]:
-                table.add_row(*self.benchmark_cells(row))
+            table.add_rows(self.benchmark_cells(row) for row in job.bench_rows[self.shown_rows :])
             self.shown_rows = len(job.bench_rows)
             return
         inputs = job.spec.inputs
         end = min(len(job.rows), self.shown_rows + ROWS_PER_FEED)
-        for result in job.rows[self.shown_rows : end]:
-            item = inputs[result.index] if 0 <= result.index < len(inputs) else None
-            output = f"⚠ {result.error}" if result.error is not None else result.output
-            table.add_row(
-                plain_cell(input_cell(item, result)),
-                plain_cell(SHORT_TASKS.get(result.task, result.task)),
-                plain_cell(output),
-                plain_cell(f"{result.latency_s * 1000:.0f}"),
+        table.add_rows(
+            (
+                input_cell(inputs[result.index] if 0 <= result.index < len(inputs) else None, result),
+                SHORT_TASKS.get(result.task, result.task),
+                f"⚠ {result.error}" if result.error is not None else result.output,
+                f"{result.latency_s * 1000:.0f}",
             )
+            for result in job.rows[self.shown_rows : end]
+        )
         self.shown_rows = end
         if end < len(job.rows) and not self.feed_due:
             self.feed_due = True
@@ -1070,19 +1066,16 @@ class AnalyzerScreen(HubScreen):
         def number(value: float | None, fmt: str, scale: float = 1.0) -> str:
             return "" if value is None else format(value * scale, fmt)
 
-        return tuple(
-            plain_cell(value)
-            for value in (
-                row.model.rstrip("/").rsplit("/", 1)[-1],
-                BENCHMARK_STATES.get(row.state, row.state),
-                number(row.load_s, ".2f"),
-                number(row.latency_p50_s, ".1f", 1000),
-                number(row.latency_p95_s, ".1f", 1000),
-                rate(row.items_per_s),
-                human_size(row.peak_memory_bytes) if row.peak_memory_bytes else "",
-                number(row.accuracy, ".1%"),
-                number(row.macro_f1, ".3f"),
-            )
+        return (
+            row.model.rstrip("/").rsplit("/", 1)[-1],
+            BENCHMARK_STATES.get(row.state, row.state),
+            number(row.load_s, ".2f"),
+            number(row.latency_p50_s, ".1f", 1000),
+            number(row.latency_p95_s, ".1f", 1000),
+            rate(row.items_per_s),
+            human_size(row.peak_memory_bytes) if row.peak_memory_bytes else "",
+            number(row.accuracy, ".1%"),
+            number(row.macro_f1, ".3f"),
         )
 
     def show_summary(self) -> None:
@@ -1135,22 +1128,22 @@ class AnalyzerScreen(HubScreen):
             + " · e exports"
         )
 
-    @on(DataTable.RowSelected, "#analyzer-results")
-    def open_result(self, event: DataTable.RowSelected) -> None:
+    @on(ResultRows.RowChosen, "#analyzer-results")
+    def open_result(self, event: ResultRows.RowChosen) -> None:
         """Enter on a row shows its full output (and the picture of an image input)."""
         job = self.selected
         if job is None:
             return
         if job.benchmark is not None:
-            if 0 <= event.cursor_row < len(job.bench_rows):
-                row = job.bench_rows[event.cursor_row]
+            if 0 <= event.index < len(job.bench_rows):
+                row = job.bench_rows[event.index]
                 self.notify(
                     printable(f"{row.model}: {row.state}" + (f" ({row.error})" if row.error else "")), markup=False
                 )
             return
-        if not 0 <= event.cursor_row < len(job.rows):
+        if not 0 <= event.index < len(job.rows):
             return
-        result = job.rows[event.cursor_row]
+        result = job.rows[event.index]
         inputs = job.spec.inputs
         item = inputs[result.index] if 0 <= result.index < len(inputs) else None
         self.app.push_screen(ResultDetailScreen(result, item))
