@@ -69,7 +69,7 @@ class HfTuiApp(App[None]):
     SCREEN_TITLES = {
         "models": ("Models", "Browse models and read their cards"),
         "datasets": ("Datasets", "Cached and local datasets"),
-        "analyzer": ("Analyzer", "Analysis tasks and the compute device"),
+        "analyzer": ("Analyzer", "Analysis jobs, model benchmarks and reports"),
         "training": ("Training", "Fine-tuning runs"),
         "cache": ("Cache", "Everything in the local HF cache"),
     }
