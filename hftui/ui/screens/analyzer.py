@@ -1115,7 +1115,7 @@ class AnalyzerScreen(HubScreen):
             return f"Job {job.number} {job.state}: {job.done}/{job.total or '?'}{speed}{eta}{where} · c cancels"
         summary = job.result.summary if job.result is not None else None
         if summary is None:
-            return f"Job {job.number} {job.state}{where} · e exports"
+            return f"Job {job.number} {job.state}{where}" + (" · e exports" if job.report is not None else "")
         labels = "; ".join(
             ", ".join(f"{label} {count}" for label, count in list(counts.items())[:4])
             for counts in summary.label_counts.values()
@@ -1201,7 +1201,8 @@ class AnalyzerScreen(HubScreen):
             return
         report = job.report
         if report is None:
-            self.notify(f"Job {job.number} has not ended yet; export it when it has.", markup=False)
+            why = "was cancelled before it ran" if job.ended else "has not ended yet; export it when it has"
+            self.notify(f"Job {job.number} {why}: there is no report.", markup=False)
             return
         stamp = "".join(ch for ch in report.started_at[:19] if ch.isdigit()) or time.strftime("%Y%m%d%H%M%S")
         kind = "benchmark" if job.benchmark is not None else "analysis"
