@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,9 +44,15 @@ def hftui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def restore_offline_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+def restore_offline_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The app switches huggingface_hub in and out of offline mode process-wide; undo that after each test."""
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", constants.HF_HUB_OFFLINE)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    yield
+    # datasets copies the flag when first imported, which may have happened inside a test that was offline;
+    # later tests in this worker must not inherit that copy.
+    datasets_config = sys.modules.get("datasets.config")
+    if datasets_config is not None:
+        datasets_config.HF_HUB_OFFLINE = datasets_config.HF_DATASETS_OFFLINE = False

@@ -217,6 +217,9 @@ def point_hf_client_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     datasets_config = sys.modules.get("datasets.config")
     if datasets_config is not None:
         monkeypatch.setattr(datasets_config, "HF_ENDPOINT", url)
+        # datasets copied the offline flag when first imported, perhaps during an offline test in this worker.
+        monkeypatch.setattr(datasets_config, "HF_HUB_OFFLINE", False)
+        monkeypatch.setattr(datasets_config, "HF_DATASETS_OFFLINE", False)
         monkeypatch.setattr(datasets_config, "HUB_DATASETS_URL", url + "/datasets/{repo_id}/resolve/{revision}/{path}")
 
 

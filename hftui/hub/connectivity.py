@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -63,3 +64,9 @@ def set_offline_mode(offline: bool) -> None:
         os.environ["HF_HUB_OFFLINE"] = "1"
     else:
         os.environ.pop("HF_HUB_OFFLINE", None)
+    # datasets copies the flag when it is first imported; a copy taken while offline would otherwise keep
+    # streaming refused after the Hub is back.
+    datasets_config = sys.modules.get("datasets.config")
+    if datasets_config is not None:
+        datasets_config.HF_HUB_OFFLINE = offline
+        datasets_config.HF_DATASETS_OFFLINE = offline
