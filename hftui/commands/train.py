@@ -73,7 +73,8 @@ def _say(console: Console, text: str, style: str | None = None) -> None:
 
     from hftui.hub.plain_text import printable
 
-    console.print(Text(printable(text), style=style or ""))
+    # Not wrapped: a message stays one line that grep finds whole.
+    console.print(Text(printable(text), style=style or ""), soft_wrap=True)
 
 
 def run_train(args: argparse.Namespace) -> int:
