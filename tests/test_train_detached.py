@@ -72,7 +72,7 @@ def test_a_detached_full_run_outlives_its_launcher_and_writes_its_card(
     assert [event.step for event in events if event.kind == "log" and event.get("loss") is not None] == [1, 2, 4, 6, 8]
     assert json.loads((run_dir / "labels.json").read_text())["label2id"] == {"neg": 0, "pos": 1}
     log = (run_dir / "train.log").read_text()
-    assert "\r" not in log and "'loss'" in log
+    assert "\r" not in log and "\x1b" not in log and "'loss'" in log
 
     from huggingface_hub import ModelCard
 

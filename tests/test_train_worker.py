@@ -93,3 +93,33 @@ def test_numeric_labels_and_a_separate_eval_file(tmp_path: Path, tiny_bert: Path
     assert finished.kind == "finished" and finished.get("metrics")["count"] == 8
     config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
     assert config["id2label"] == {"0": "2", "1": "10"}
+
+
+def test_image_classification_from_an_image_folder(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from hftui.demo.tiny_models import build_tiny_model
+    from hftui.train.spec import Hyperparameters, RunSpec
+
+    for label, colour in (("red", (250, 10, 10)), ("blue", (10, 10, 250))):
+        (tmp_path / "images" / label).mkdir(parents=True)
+        for i in range(10):
+            Image.new("RGB", (32, 32), tuple(max(0, c - 8 * i) for c in colour)).save(
+                tmp_path / "images" / label / f"{i}.png"
+            )
+    vit = build_tiny_model("image-classification", tmp_path / "vit")
+    spec = RunSpec(
+        str(vit),
+        DatasetRef(str(tmp_path / "images")),
+        task="image-classification",
+        hyperparameters=Hyperparameters(max_steps=2, batch_size=4, logging_steps=1, eval_strategy="no", save_steps=2),
+    )
+    status, events = _run(tmp_path / "run", spec)
+    assert status == 0, events[-1]
+    started = next(e for e in events if e.kind == "started")
+    assert started.get("labels") == ["blue", "red"]
+    assert events[-1].kind == "finished" and events[-1].get("metrics")["count"] == 4
+    assert (tmp_path / "run" / "model" / "preprocessor_config.json").is_file()
+    from hftui.hub.cards import read_card
+
+    assert read_card(tmp_path / "run" / "model" / "README.md").metadata["pipeline_tag"] == "image-classification"

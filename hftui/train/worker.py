@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import errno
 import fcntl
+import io
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -281,7 +283,6 @@ def load_model(spec: RunSpec, mapping: LabelMap) -> tuple[Any, Any]:
     )
     model = auto.from_pretrained(
         path,
-        num_labels=len(mapping.labels),
         id2label=mapping.id2label,
         label2id=mapping.label2id,
         ignore_mismatched_sizes=True,  # a new head when the base's labels differ from the run's
@@ -644,8 +645,34 @@ def _take_lock(run_dir: Path, wait_s: float = 3.0) -> int | None:
         return fd
 
 
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+class PlainLog(io.TextIOBase):
+    """A stdout/stderr for train.log: colour codes dropped, carriage returns made newlines, so grep finds lines."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(_TERMINAL_CODES.sub("", text).replace("\r\n", "\n").replace("\r", "\n"))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return int(self.stream.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the run process."""
+    # Before transformers is imported, so its log handler writes through the filter too.
+    sys.stdout = PlainLog(sys.stdout)
+    sys.stderr = PlainLog(sys.stderr)
     parser = argparse.ArgumentParser(prog="python -m hftui.train.worker", description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")

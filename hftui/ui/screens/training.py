@@ -49,9 +49,5 @@ class TrainingScreen(HubScreen):
         """Fill the runs table."""
         rows = [(run.run_id, (run.run_id, run.state, run.started)) for run in event.runs]
         self.query_one("#runs-table", RepoTable).show_rows(COLUMNS, rows)
-        empty = (
-            ""
-            if rows
-            else (f"No training runs yet in {runs_dir()}. Starting runs is not available in this version yet.")
-        )
+        empty = "" if rows else (f"No training runs yet in {runs_dir()}. Start one with `hftui train SPEC.json`.")
         self.query_one("#runs-empty", Static).update(plain(empty))
