@@ -79,6 +79,14 @@ def _say(console: Console, text: str, style: str | None = None) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Validate the spec, start the run detached, print its id; then follow it unless --detach."""
+    try:
+        return _train(args)
+    except KeyboardInterrupt:  # during the checks, before anything was started
+        _say(_errors(), "interrupted; no run was started")
+        return 130
+
+
+def _train(args: argparse.Namespace) -> int:
     if args.example:
         print(json.dumps(EXAMPLE_SPEC, indent=2))
         return 0
