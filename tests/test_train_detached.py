@@ -46,8 +46,11 @@ def _finished(events: list[RunEvent]) -> bool:
 def test_a_detached_full_run_outlives_its_launcher_and_writes_its_card(
     tmp_path: Path, hftui_home: Path, tiny_bert: Path, reviews: Path, reap_runs: list[Path]
 ) -> None:
+    # The dataset is named relative to the spec file, and hftui runs from elsewhere: the path follows the file.
+    (tmp_path / "reviews.csv").write_bytes(reviews.read_bytes())
+    spec = small_spec(tiny_bert, Path("reviews.csv"), max_steps=8, eval_steps=4, save_steps=4)
     spec_file = tmp_path / "spec.json"
-    spec_file.write_text(spec_to_json(small_spec(tiny_bert, reviews, max_steps=8, eval_steps=4, save_steps=4)))
+    spec_file.write_text(spec_to_json(spec))
     # The launcher is its own process and exits at once; the run must carry on without it.
     # --no-check: the launcher would import transformers only to validate (covered by the refusal test below).
     launcher = subprocess.run(

@@ -15,6 +15,7 @@ from hftui.train.spec import (
     RunSpec,
     SpecError,
     load_spec,
+    resolve_paths,
     save_spec,
     spec_from_dict,
     spec_to_dict,
@@ -36,6 +37,17 @@ def test_spec_round_trips_through_spec_json(tmp_path: Path) -> None:
     assert load_spec(tmp_path) == spec
     assert json.loads((tmp_path / "spec.json").read_text())["lora"]["target_modules"] == ["query", "value"]
     assert spec_from_dict(spec_to_dict(spec)) == spec
+
+
+def test_relative_paths_are_made_absolute_against_a_base(tmp_path: Path) -> None:
+    (tmp_path / "models" / "mine").mkdir(parents=True)
+    spec = RunSpec("models/mine", DatasetRef("data/train.csv", eval_location="data/eval.csv"))
+    resolved = resolve_paths(spec, tmp_path)
+    assert resolved.base_model == str(tmp_path / "models" / "mine")
+    assert resolved.dataset.location == str(tmp_path / "data" / "train.csv")
+    assert resolved.dataset.eval_location == str(tmp_path / "data" / "eval.csv")
+    hub = RunSpec("org/model", DatasetRef("imdb", kind="hub"))
+    assert resolve_paths(hub, tmp_path) == hub  # Hub ids stay ids
 
 
 def test_a_minimal_spec_takes_the_defaults() -> None:
@@ -156,3 +168,11 @@ def test_module_names_and_unmatched_targets() -> None:
     ]
     assert module_leaf_names(named) == ["query"]
     assert unmatched_targets(["query", "attention", "nope"], ["query"], [name for name, _ in named]) == ["nope"]
+
+
+def test_the_example_spec_of_hftui_train_is_a_valid_spec() -> None:
+    from hftui.commands.train import EXAMPLE_SPEC
+
+    spec = spec_from_dict(EXAMPLE_SPEC)
+    assert spec.lora is not None and spec.lora.target_modules is None
+    assert not errors_of([p for p in validate(spec, check_sources=False) if p.field != "dataset.location"])

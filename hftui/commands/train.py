@@ -96,11 +96,12 @@ def _train(args: argparse.Namespace) -> int:
         return 2
     from hftui.paths import runs_dir
     from hftui.train.launch import SpecInvalid, start_run
-    from hftui.train.spec import SpecError, load_spec
+    from hftui.train.spec import SpecError, load_spec, resolve_paths
     from hftui.train.validate import validate
 
     try:
-        spec = load_spec(args.spec)
+        # Relative paths in a spec file are relative to the file's folder, wherever hftui is run from.
+        spec = resolve_paths(load_spec(args.spec), args.spec.resolve().parent)
     except SpecError as error:
         for problem in error.problems:
             _say(errors, f"error: {problem}", "bold")

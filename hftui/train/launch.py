@@ -29,7 +29,7 @@ from hftui.train.runs import (
     run_state,
     worker_alive,
 )
-from hftui.train.spec import RunSpec, load_spec, save_spec
+from hftui.train.spec import RunSpec, load_spec, resolve_paths, save_spec
 from hftui.train.validate import SpecProblem, errors_of, validate
 
 _LAUNCHED: list[subprocess.Popen[bytes]] = []
@@ -137,6 +137,8 @@ def start_run(
 ) -> str:
     """Validate the spec, create `root/<id>/` and start the run detached; returns the run id.
 
+    Relative paths in the spec are taken from the current directory (see `resolve_paths`).
+
     Raises SpecInvalid when validation finds an error (warnings do not block). `check=False` skips the
     checks that read the dataset and the model (the worker fails the run with the same messages).
     """
@@ -144,6 +146,7 @@ def start_run(
         from hftui.paths import runs_dir
 
         root = runs_dir()
+    spec = resolve_paths(spec, Path.cwd())
     problems = validate(spec, check_sources=check)
     if errors_of(problems):
         raise SpecInvalid(errors_of(problems))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hftui.train.events import EVENTS_FILE, TERMINAL_KINDS, RunEvent, read_all_events
+from hftui.train.events import EVENTS_FILE, TERMINAL_KINDS, RunEvent, read_all_events, read_events_since
 from hftui.train.spec import SPEC_FILE
 
 LOG_FILE = "train.log"
@@ -144,6 +144,10 @@ def pid_alive(pid: int, start_ticks: int | None = None) -> bool:
     """Whether process `pid` runs (and is the same process: its start time matches `start_ticks`)."""
     if pid <= 0:
         return False
+    if start_ticks is not None:
+        now_ticks = process_start_ticks(pid)
+        if now_ticks is not None and now_ticks != start_ticks:
+            return False  # the pid was reused by another process (checked first: never reap someone else's child)
     try:
         # Our own finished child stays a zombie until reaped, and a zombie answers kill(0).
         done, _ = os.waitpid(pid, os.WNOHANG)
@@ -159,13 +163,7 @@ def pid_alive(pid: int, start_ticks: int | None = None) -> bool:
         return False
     except PermissionError:
         pass  # alive, someone else's
-    if _zombie(pid):
-        return False
-    if start_ticks is not None:
-        now_ticks = process_start_ticks(pid)
-        if now_ticks is not None and now_ticks != start_ticks:
-            return False  # the pid was reused by another process
-    return True
+    return not _zombie(pid)
 
 
 def worker_lock_held(run_dir: Path) -> bool | None:
@@ -329,8 +327,6 @@ def read_run(run_dir: Path, *, now: float | None = None) -> RunRecord:
     process = read_process_info(run_dir)
     alive = worker_alive(run_dir, process)
     # A live writer may be in the middle of its last line; a dead one left whatever it left.
-    from hftui.train.events import read_events_since
-
     batch = read_events_since(run_dir / EVENTS_FILE, 0, final=not alive, kinds=_SUMMARY_KINDS)
     warnings += batch.warnings
     events = list(batch.events)

@@ -122,6 +122,35 @@ class RunSpec:
         return self.lora is not None
 
 
+def looks_like_path(text: str) -> bool:
+    """Whether a model name is written as a path (`/`, `./`, `../`, `~`, backslashes, or several slashes)."""
+    return text.startswith(("/", "./", "../", "~")) or "\\" in text or text.count("/") > 1
+
+
+def resolve_paths(spec: RunSpec, base: Path) -> RunSpec:
+    """The spec with its local paths made absolute against `base` (the run's process works in its own folder).
+
+    A base model is taken for a path when it exists under `base` or looks like one (`./`, `/`, `~`); otherwise it
+    stays a Hub id. Local dataset locations are always paths.
+    """
+    base = Path(base)
+
+    def absolute(text: str) -> str:
+        path = Path(text).expanduser()
+        return str(path if path.is_absolute() else (base / path).resolve())
+
+    model = spec.base_model
+    if model and (looks_like_path(model) or (base / model).is_dir()):
+        model = absolute(model)
+    data = spec.dataset
+    changes: dict[str, Any] = {}
+    if data.kind == "local" and data.location:
+        changes["location"] = absolute(data.location)
+    if data.eval_location:
+        changes["eval_location"] = absolute(data.eval_location)
+    return replace(spec, base_model=model, dataset=replace(data, **changes))
+
+
 def spec_to_dict(spec: RunSpec) -> dict[str, Any]:
     """The spec as plain JSON values (tuples become lists)."""
     return json.loads(json.dumps(asdict(spec)))

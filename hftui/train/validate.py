@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hftui.train.lora import linear_module_names, unmatched_targets
-from hftui.train.spec import DATASET_KINDS, PRECISIONS, STRATEGIES, TASKS, RunSpec
+from hftui.train.spec import DATASET_KINDS, PRECISIONS, STRATEGIES, TASKS, RunSpec, looks_like_path
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
@@ -36,10 +36,6 @@ def errors_of(problems: list[SpecProblem]) -> list[SpecProblem]:
     return [problem for problem in problems if problem.severity == "error"]
 
 
-def _looks_like_path(text: str) -> bool:
-    return text.startswith(("/", "./", "../", "~")) or "\\" in text or text.count("/") > 1
-
-
 def _check_values(spec: RunSpec) -> list[SpecProblem]:
     problems: list[SpecProblem] = []
 
@@ -48,7 +44,7 @@ def _check_values(spec: RunSpec) -> list[SpecProblem]:
 
     if not spec.base_model.strip():
         add("base_model", "name a base model: a Hub id, a cached model or a local folder")
-    elif _looks_like_path(spec.base_model) and not Path(spec.base_model).expanduser().is_dir():
+    elif looks_like_path(spec.base_model) and not Path(spec.base_model).expanduser().is_dir():
         add("base_model", f"the folder {spec.base_model} does not exist")
     elif not Path(spec.base_model).expanduser().is_dir() and not _HUB_ID.match(spec.base_model):
         add("base_model", f"{spec.base_model!r} is neither a local folder nor a Hub model id")
