@@ -425,6 +425,21 @@ def checkpoints_of(run_dir: Path) -> list[Path]:
     return [path for _, path in sorted(found)]
 
 
+def folder_size(path: Path) -> int:
+    """Bytes of the files under a folder (0 when missing): the adapter or model size on disk."""
+    total = 0
+    try:
+        for file in Path(path).rglob("*"):
+            try:
+                if file.is_file():
+                    total += file.stat().st_size
+            except OSError:
+                continue
+    except OSError:
+        return total
+    return total
+
+
 def read_log_tail(run_dir: Path, max_lines: int = 200, max_bytes: int = 65_536) -> list[str]:
     """The last lines of the run's train.log (never raises; an unreadable log gives [])."""
     try:

@@ -223,3 +223,42 @@ class RunCurves:
         """The drawable points of one curve."""
         series = self.series.get(name)
         return series.points() if series is not None else []
+
+
+EXPORT_FIELDS = ("loss", "learning_rate", "grad_norm", "epoch", "eval_loss", "eval_accuracy", "eval_f1_macro")
+
+
+def metrics_rows(events: Iterable[RunEvent]) -> list[dict[str, float | int | None]]:
+    """One row per step that logged or evaluated: step plus EXPORT_FIELDS (None where that step has no value).
+
+    A resumed attempt supersedes the rows after its checkpoint, as in the curves.
+    """
+    rows: dict[int, dict[str, float | int | None]] = {}
+    for event in events:
+        restart = resume_step(event)
+        if restart is not None:
+            for step in [s for s in rows if s > restart]:
+                del rows[step]
+            continue
+        if event.step is None or event.kind not in ("log", "eval"):
+            continue
+        row = rows.setdefault(event.step, {"step": event.step, **dict.fromkeys(EXPORT_FIELDS)})
+        for name in EXPORT_FIELDS:
+            value = _value(event, name) if event.kind == "eval" or not name.startswith("eval_") else None
+            if value is None and event.kind == "eval" and name == "epoch":
+                value = event.number("epoch")
+            if value is not None:
+                row[name] = value
+    return [rows[step] for step in sorted(rows)]
+
+
+def metrics_csv(events: Iterable[RunEvent]) -> str:
+    """The run's metrics as CSV text (header: step and EXPORT_FIELDS)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, ["step", *EXPORT_FIELDS], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(metrics_rows(events))
+    return out.getvalue()
