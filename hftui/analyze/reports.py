@@ -12,13 +12,13 @@ import csv
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hftui.analyze.inputs import AnalysisInput, count_by_modality
+from hftui.atomic_write import write_text_atomically
 from hftui.hub.plain_text import printable
 from hftui.humanize import human_size
 
@@ -238,31 +238,6 @@ def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
     return found
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write `text` (UTF-8) to `path` through a temporary file in the same folder and `os.replace`."""
-    target = Path(path)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file 0600; a report replaces one with the same mode, or is as readable as any file.
-        try:
-            mode = target.stat().st_mode & 0o777
-        except OSError:
-            mode = 0o644
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
-    return target
-
-
 def render_report(result: JobResult | BenchmarkResult, fmt: str) -> str:
     """`result` (an analysis job or a benchmark) rendered in `fmt` ("md", "json" or "csv")."""
     from hftui.analyze.benchmark import (
@@ -280,4 +255,4 @@ def render_report(result: JobResult | BenchmarkResult, fmt: str) -> str:
 
 def write_report(result: JobResult | BenchmarkResult, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
     """Write `result`'s report to `path` atomically, in `fmt` or the format its suffix names; returns the path."""
-    return write_text_atomic(path, render_report(result, format_for(path, fmt)))
+    return write_text_atomically(path, render_report(result, format_for(path, fmt)))

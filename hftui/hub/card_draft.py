@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from hftui.atomic_write import write_text_atomically
 
 CARD_FILE = "README.md"
 # Architecture class suffixes and the Hub task a model with that head serves.
@@ -165,19 +166,4 @@ def draft_dataset_card(folder: str | os.PathLike[str]) -> str:
 
 def save_card(folder: str | os.PathLike[str], text: str) -> Path:
     """Write README.md into `folder` atomically (a temporary file renamed over it: never half a card)."""
-    target = Path(folder) / CARD_FILE
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".README.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        if target.exists():
-            os.chmod(temporary, target.stat().st_mode & 0o777)
-        else:
-            os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+    return write_text_atomically(Path(folder) / CARD_FILE, text)

@@ -281,7 +281,7 @@ about people without a review of its errors.
 
 
 def write_model_card(folder: Path, text: str) -> Path:
-    """Write README.md into the model folder."""
-    path = Path(folder) / CARD_FILE
-    path.write_text(text, encoding="utf-8")
-    return path
+    """Write README.md into the model folder (atomically: a run killed meanwhile leaves no half card)."""
+    from hftui.hub.card_draft import save_card
+
+    return save_card(folder, text)
