@@ -56,3 +56,22 @@ def restore_offline_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     datasets_config = sys.modules.get("datasets.config")
     if datasets_config is not None:
         datasets_config.HF_HUB_OFFLINE = datasets_config.HF_DATASETS_OFFLINE = False
+
+
+@pytest.fixture(scope="module")
+def offline() -> Iterator[None]:
+    """Hub offline mode as the app's demo runs it, plus a socket guard proving nothing dials out."""
+    import socket
+
+    import huggingface_hub.constants
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args!r}")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        # huggingface_hub reads the variable once at import, so the constant has to follow it.
+        mp.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+        mp.setattr(socket.socket, "connect", refuse)
+        mp.setattr(socket, "create_connection", refuse)
+        yield

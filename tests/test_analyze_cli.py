@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,22 +37,6 @@ ALL_TASKS = ("text-classification", "image-classification", "image-text-to-text"
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The four tiny models, built once for the module, by task."""
     return {task: str(path) for task, path in build_all(tmp_path_factory.mktemp("tiny-models")).items()}
-
-
-@pytest.fixture(scope="module")
-def offline() -> Iterator[None]:
-    """Hub offline mode plus a socket guard proving nothing dials out."""
-    import huggingface_hub.constants
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"network access attempted: {args!r}")
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-        mp.setattr(socket.socket, "connect", refuse)
-        mp.setattr(socket, "create_connection", refuse)
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -57,22 +56,6 @@ def test_engine_modules_import_light() -> None:
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The four tiny models, built once for the module, by task."""
     return {task: str(path) for task, path in build_all(tmp_path_factory.mktemp("tiny-models")).items()}
-
-
-@pytest.fixture(scope="module")
-def offline() -> Iterator[None]:
-    """Hub offline mode plus a socket guard proving nothing dials out."""
-    import huggingface_hub.constants
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"network access attempted: {args!r}")
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-        mp.setattr(socket.socket, "connect", refuse)
-        mp.setattr(socket, "create_connection", refuse)
-        yield
 
 
 class CountingLoader:

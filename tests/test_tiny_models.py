@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,23 +74,6 @@ def test_unknown_task_is_rejected(tmp_path: Path) -> None:
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """All four models, built once for the module."""
     return build_all(tmp_path_factory.mktemp("tiny-models"))
-
-
-@pytest.fixture(scope="module")
-def offline() -> Iterator[None]:
-    """Hub offline mode as the app's demo runs it, plus a socket guard proving nothing dials out."""
-    import huggingface_hub.constants
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"network access attempted: {args!r}")
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        # huggingface_hub reads the variable once at import, so the constant has to follow it.
-        mp.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-        mp.setattr(socket.socket, "connect", refuse)
-        mp.setattr(socket, "create_connection", refuse)
-        yield
 
 
 def _check_text_classification(out: Any) -> None:
