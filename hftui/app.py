@@ -25,7 +25,7 @@ from hftui.hub.index import ModelIndex, default_index_path
 from hftui.hub.settings import HubSettings, TokenStatus, read_token_status
 from hftui.preferences import Preferences, load_preferences, save_preferences
 from hftui.ui.messages import CacheScanned, DeviceDetected, HubProbed, IndexReady, SendToAnalyzer, TokenRead
-from hftui.ui.providers import KeyActionsProvider, OpenScreenProvider
+from hftui.ui.providers import CardProvider, KeyActionsProvider, OpenScreenProvider
 from hftui.ui.screens.help import HelpScreen
 from hftui.ui.screens.models import ModelsScreen
 
@@ -64,6 +64,7 @@ class HfTuiApp(App[None]):
         "analyzer": _screen_on_demand("hftui.ui.screens.analyzer", "AnalyzerScreen"),
         "training": _screen_on_demand("hftui.ui.screens.training", "TrainingScreen"),
         "cache": _screen_on_demand("hftui.ui.screens.cache", "CacheScreen"),
+        "account": _screen_on_demand("hftui.ui.screens.account", "AccountScreen"),
     }
     DEFAULT_MODE = "models"
     SCREEN_TITLES = {
@@ -72,6 +73,7 @@ class HfTuiApp(App[None]):
         "analyzer": ("Analyzer", "Analysis jobs, model benchmarks and reports"),
         "training": ("Training", "Fine-tuning runs"),
         "cache": ("Cache", "Everything in the local HF cache"),
+        "account": ("Account", "Token, whoami and log in; write cards and publish"),
     }
     BINDINGS = [
         Binding("m", "switch_mode('models')", "Models", id="open.models"),
@@ -79,12 +81,13 @@ class HfTuiApp(App[None]):
         Binding("a", "switch_mode('analyzer')", "Analyzer", id="open.analyzer"),
         Binding("t", "switch_mode('training')", "Training", id="open.training"),
         Binding("c", "switch_mode('cache')", "Cache", id="open.cache"),
+        Binding("u", "switch_mode('account')", "Account", id="open.account"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("ctrl+r", "refresh", "Refresh", id="app.refresh"),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False, id="app.theme"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
-    COMMANDS = App.COMMANDS | {OpenScreenProvider, KeyActionsProvider}
+    COMMANDS = App.COMMANDS | {OpenScreenProvider, KeyActionsProvider, CardProvider}
 
     reachability: reactive[HubReachability | None] = reactive(None)
     device: reactive[ComputeDevice | None] = reactive(None)

@@ -8,6 +8,7 @@ from textual.message import Message
 
 from hftui.analyze.device import ComputeDevice
 from hftui.analyze.inputs import AnalysisInput
+from hftui.hub.account import WhoAmI
 from hftui.hub.cache import CacheScan
 from hftui.hub.connectivity import HubReachability
 from hftui.hub.index import ModelIndex
@@ -69,3 +70,11 @@ class SendToAnalyzer(Message):
     skipped: int
     origin: str
     labels: tuple[object | None, ...] | None = None
+
+
+@dataclass
+class WhoAmIFetched(Message):
+    """The Hub said who the token in force belongs to (`who`), or why it could not (`problem`)."""
+
+    who: WhoAmI | None
+    problem: str | None = None

@@ -1,4 +1,4 @@
-"""Command palette providers for the app shell: open any screen, run any bound action."""
+"""Command palette providers for the app shell: open any screen, run any bound action, edit a card or publish."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from functools import partial
 
 from textual.binding import ActiveBinding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from hftui.ui.untrusted import plain
 
 
 class OpenScreenProvider(Provider):
@@ -54,3 +56,50 @@ class KeyActionsProvider(Provider):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, matcher.highlight(text), partial(self._run, active))
+
+
+class CardProvider(Provider):
+    """'card: edit FOLDER' and 'publish: FOLDER': the card editor or the publish screen on a typed folder, or a
+    folder prompt when none is typed."""
+
+    ACTIONS = (("card: edit", "card"), ("publish:", "publish"))
+
+    def _open(self, what: str, folder: str) -> None:
+        from pathlib import Path
+
+        if not folder.strip():
+            from hftui.ui.screens.path_prompt import PathPromptScreen
+
+            title = "Write the card of which folder?" if what == "card" else "Publish which folder?"
+            self.app.push_screen(
+                PathPromptScreen(title, str(Path.cwd()) + "/"),
+                lambda answer: self._open(what, answer) if answer else None,
+            )
+            return
+        path = Path(folder.strip()).expanduser()
+        if what == "card":
+            from hftui.ui.screens.card_editor import CardEditorScreen
+
+            self.app.push_screen(CardEditorScreen(path))
+        else:
+            from hftui.ui.screens.publish import PublishScreen
+
+            self.app.push_screen(PublishScreen(path))
+
+    async def discover(self) -> Hits:
+        yield DiscoveryHit("card: edit FOLDER", partial(self._open, "card", ""), help="Write and check a README.md")
+        yield DiscoveryHit("publish: FOLDER", partial(self._open, "publish", ""), help="Upload a folder to the Hub")
+
+    async def search(self, query: str) -> Hits:
+        text = query.strip()
+        for prefix, what in self.ACTIONS:
+            if text.lower().startswith(prefix):
+                # What follows the prefix is the folder, taken as typed (never matched fuzzily).
+                folder = text[len(prefix) :].strip()
+                label = f"{prefix} {folder}" if folder else f"{prefix} FOLDER (asks for it)"
+                yield Hit(1.0, plain(label, single_line=True), partial(self._open, what, folder), help="enter opens it")
+                continue
+            matcher = self.matcher(query)
+            score = matcher.match(f"{prefix} FOLDER")
+            if score > 0:
+                yield Hit(score, matcher.highlight(f"{prefix} FOLDER"), partial(self._open, what, ""))
