@@ -3,7 +3,8 @@
 `RunFollower.poll()` is what a screen's thread worker calls every few hundred milliseconds (and a
 finished run's watcher calls until `more` is false, which replays it). It only reads, never raises, and
 costs one `stat` plus a lock probe when nothing changed. `TrainerOutputFollower` does the same for a Trainer
-output folder hftui did not start.
+output folder hftui did not start, `TensorBoardFollower` (tensorboard.py) a TensorBoard log dir; `follower_for`
+picks the right one for a folder.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hftui.train.events import EVENTS_FILE, EventTail, RunEvent
-from hftui.train.foreign import read_trainer_output, signature
+from hftui.train.foreign import is_trainer_output_dir, read_trainer_output, signature
 from hftui.train.runs import LIFECYCLE_KINDS, RunState, derive_state, read_process_info, worker_alive
 from hftui.train.series import RunCurves
+from hftui.train.spec import SPEC_FILE
+from hftui.train.tensorboard import TensorBoardFollower, is_tensorboard_dir
 
 
 @dataclass(frozen=True)
@@ -99,3 +102,35 @@ class TrainerOutputFollower:
         self.finished = run.finished
         extra = [event for event in run.events if event.kind in ("checkpoint", "progress")]
         return tuple(new) + tuple(extra), run.warnings
+
+
+Follower = RunFollower | TrainerOutputFollower | TensorBoardFollower
+
+
+def is_run_dir(path: Path) -> bool:
+    """Whether a folder is an hftui run folder (it has events.jsonl or spec.json)."""
+    path = Path(path)
+    return (path / EVENTS_FILE).is_file() or (path / SPEC_FILE).is_file()
+
+
+def follower_for(path: Path) -> Follower:
+    """The follower for a folder: an hftui run folder, a Trainer output_dir or a TensorBoard log dir.
+
+    Checked in that order, so a Trainer output_dir that also holds TensorBoard logs (runs/...) is read from
+    its trainer_state.json. Raises ValueError, with a message naming what was looked for, for anything else.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise ValueError(f"{path} does not exist")
+    if not path.is_dir():
+        raise ValueError(f"{path} is a file, not a folder: pick a run folder, a Trainer output_dir or a log dir")
+    if is_run_dir(path):
+        return RunFollower(path)
+    if is_trainer_output_dir(path):
+        return TrainerOutputFollower(path)
+    if is_tensorboard_dir(path):
+        return TensorBoardFollower(path)
+    raise ValueError(
+        f"{path} is not a run: it has no events.jsonl or spec.json (an hftui run), no trainer_state.json or "
+        "checkpoint-N/ (a Trainer output_dir) and no events.out.tfevents.* file (a TensorBoard log dir)"
+    )
