@@ -9,6 +9,9 @@ import pytest
 from hftui.cli import main
 from hftui.hub.local_hub import LocalHub
 from tests.hubfixtures import HUB_TOKEN, HUB_USER
+from tests.test_train_support import reviews, small_spec, tiny_bert
+
+__all__ = ["reviews", "tiny_bert"]
 
 
 @pytest.fixture
@@ -84,3 +87,35 @@ def test_card_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert out == "" and "pipeline_tag" in err
     assert main(["card", str(folder), "--check", "--base-license", "cc-by-nc-4.0"]) == 1
     assert "non-commercial" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_tiny_trained_model_card_checks_clean_and_its_push_arrives_on_the_hub(
+    logged_in: LocalHub, tmp_path: Path, tiny_bert: Path, reviews: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    from hftui.hub.cards import parse_card
+    from hftui.train.spec import save_spec
+    from hftui.train.worker import run_worker
+
+    torch.set_num_threads(1)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    save_spec(small_spec(tiny_bert, reviews, eval_strategy="steps", save_strategy="no"), run_dir)
+    assert run_worker(run_dir) == 0
+    model = run_dir / "model"
+    card = (model / "README.md").read_text()
+
+    assert main(["card", str(model), "--check"]) == 0  # the card the run wrote passes every check
+    capsys.readouterr()
+    assert main(["push", str(model), f"{HUB_USER}/tiny-trained"]) == 0
+    out, err = capsys.readouterr()
+    repo = logged_in.repo(f"{HUB_USER}/tiny-trained")
+    assert repo is not None and f"commit {repo.head.sha}" in out
+    assert repo.files["README.md"].read().decode() == card
+    assert repo.files["model.safetensors"].read() == (model / "model.safetensors").read_bytes()
+    metadata = parse_card(card).metadata
+    assert metadata["base_model"] == "hftui-demo/tiny-bert-sentiment" and metadata["pipeline_tag"]
+    assert metadata["model-index"][0]["results"][0]["metrics"]
+    assert HUB_TOKEN not in out + err
