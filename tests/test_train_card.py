@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from hftui.hub.cards import parse_card
-from hftui.train.card import build_model_card, hub_id_of, inherited_license
+from hftui.hub.derivatives import inherited_license
+from hftui.train.card import build_model_card, hub_id_of
 from hftui.train.spec import DatasetRef, Hyperparameters, LoraSettings, RunSpec
 
 METRICS = {

@@ -44,30 +44,6 @@ def _errors() -> Any:
     return Console(stderr=True, highlight=False)
 
 
-def _base_license(text: str, explicit: str | None) -> object:
-    """The base model's licence: given, else from the cached card of the card's `base_model` (never online)."""
-    if explicit:
-        return explicit
-    from hftui.hub.cards import parse_card
-    from hftui.train.card import base_model_card
-
-    base = parse_card(text).metadata.get("base_model")
-    base = base[0] if isinstance(base, list) and base else base
-    if not isinstance(base, str) or not base:
-        return None
-    card = base_model_card(base)
-    return card.metadata.get("license", []) if card.metadata else None
-
-
-def card_problems(text: str, *, dataset: bool, base_license: str | None = None) -> tuple[Any, ...]:
-    """The card checks that fit the repo type."""
-    from hftui.hub.card_check import check_dataset_card, check_model_card
-
-    if dataset:
-        return check_dataset_card(text)
-    return check_model_card(text, base_license=_base_license(text, base_license))
-
-
 def _print_problems(console: Any, problems: tuple[Any, ...]) -> None:
     from rich.text import Text
 
@@ -77,7 +53,7 @@ def _print_problems(console: Any, problems: tuple[Any, ...]) -> None:
 
 def run_card(args: argparse.Namespace) -> int:
     """Print the folder's card (its README or a draft) and its problems; exit 1 on errors with --check."""
-    from hftui.hub.card_check import blocking
+    from hftui.hub.card_check import blocking, check_card
     from hftui.hub.card_draft import CARD_FILE, draft_dataset_card, draft_model_card, save_card
 
     console = _errors()
@@ -86,7 +62,7 @@ def run_card(args: argparse.Namespace) -> int:
         return 2
     existing = (args.folder / CARD_FILE).is_file()
     text = draft_dataset_card(args.folder) if args.dataset else draft_model_card(args.folder)
-    problems = card_problems(text, dataset=args.dataset, base_license=args.base_license)
+    problems = check_card(text, dataset=args.dataset, base_license=args.base_license)
     if not args.check:
         sys.stdout.write(text)
         if args.write and not existing:
@@ -102,7 +78,7 @@ def run_push(args: argparse.Namespace) -> int:
     from huggingface_hub import HfApi
     from rich.text import Text
 
-    from hftui.hub.card_check import blocking
+    from hftui.hub.card_check import blocking, check_card
     from hftui.hub.errors import explain_hub_error
     from hftui.hub.publish import PublishCancelled, PublishRefused, plan_publish, publish
     from hftui.hub.settings import HubSettings
@@ -126,7 +102,7 @@ def run_push(args: argparse.Namespace) -> int:
         console.print(Text(f"warning: {warning}"))
     readme = plan.folder / "README.md"
     if readme.is_file():
-        problems = card_problems(readme.read_text(encoding="utf-8", errors="replace"), dataset=args.dataset)
+        problems = check_card(readme.read_text(encoding="utf-8", errors="replace"), dataset=args.dataset)
         _print_problems(console, problems)
         if blocking(problems):
             console.print("the card has errors: fix them (see `hftui card FOLDER --check`), then push again")

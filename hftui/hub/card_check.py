@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hftui.hub.cards import FRONT_MATTER_BLOCK, CardText, parse_card
-from hftui.hub.licenses import LICENSES, LicenseTerms, license_terms
+from hftui.hub.derivatives import base_license_of, derivative_verdict
+from hftui.hub.licenses import LICENSES, license_terms
 from hftui.hub.pipeline_tags import PIPELINE_TAGS_BY_ID, SIZE_CATEGORIES
 
 SEVERITIES = ("error", "warning")
@@ -72,48 +73,6 @@ def _license_problems(metadata: Mapping[str, Any]) -> list[CardProblem]:
     return problems
 
 
-def _derivative_problems(chosen: LicenseTerms, base: LicenseTerms, base_model: str) -> list[CardProblem]:
-    """Whether a derivative of a model under `base` may be published under `chosen`."""
-    same = chosen.license_id == base.license_id
-    if base.family == "none":
-        message = (
-            f"The base model {base_model} declares no licence, so all rights are reserved: you may not have the "
-            "right to publish a derivative. Ask its author."
-        )
-        return [CardProblem("license", "warning", message)]
-    if "-nd" in base.license_id:
-        return [
-            CardProblem(
-                "license",
-                "error",
-                f"The base model's licence ({base.name}) forbids sharing modified versions: do not publish this.",
-            )
-        ]
-    if base.commercial_use == "no" and chosen.commercial_use in ("yes", "conditional") and not same:
-        return [
-            CardProblem(
-                "license",
-                "error",
-                f"The base model {base_model} is non-commercial ({base.name}); a derivative cannot be licensed "
-                f"for commercial use under {chosen.name}. Keep {base.license_id}.",
-            )
-        ]
-    if base.family in ("copyleft", "use-restricted", "custom") and not same:
-        why = {
-            "copyleft": "modified versions must be shared under the same licence",
-            "use-restricted": "its use restrictions must be passed on to derivatives",
-            "custom": "its community licence governs derivatives",
-        }[base.family]
-        return [
-            CardProblem(
-                "license",
-                "error",
-                f"The base model {base_model} is under {base.name}: {why}. Use license: {base.license_id}.",
-            )
-        ]
-    return []
-
-
 def check_model_card(text: str, *, base_license: object = None) -> tuple[CardProblem, ...]:
     """Every problem with a model card; `base_license` is the base model card's `license` value, when known."""
     from hftui.hub.model_card import card_facts
@@ -133,7 +92,9 @@ def check_model_card(text: str, *, base_license: object = None) -> tuple[CardPro
     if base_license is not None and metadata.get("license") is not None:
         chosen = license_terms(metadata.get("license"), license_name=metadata.get("license_name"))
         base = license_terms(base_license)  # type: ignore[arg-type]
-        problems.extend(_derivative_problems(chosen, base, str(base_model or "the base model")))
+        verdict = derivative_verdict(chosen, base, str(base_model or "the base model"))
+        if verdict is not None:
+            problems.append(CardProblem("license", *verdict))
     facts = card_facts(card)
     for problem in facts.problems:
         if "model-index" in problem:
@@ -192,3 +153,10 @@ def check_dataset_card(text: str) -> tuple[CardProblem, ...]:
 def blocking(problems: tuple[CardProblem, ...]) -> tuple[CardProblem, ...]:
     """The problems that stop an upload."""
     return tuple(problem for problem in problems if problem.severity == "error")
+
+
+def check_card(text: str, *, dataset: bool, base_license: object = None) -> tuple[CardProblem, ...]:
+    """The checks that fit the repo type; a model card's base licence is found locally when not given."""
+    if dataset:
+        return check_dataset_card(text)
+    return check_model_card(text, base_license=base_license if base_license else base_license_of(text))

@@ -9,73 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hftui.hub.cards import CardText, read_card
-from hftui.hub.licenses import license_terms
+from hftui.hub.derivatives import inherited_license
 from hftui.train.spec import RunSpec
 
 CARD_FILE = "README.md"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
-
-
-@dataclass(frozen=True)
-class LicenseChoice:
-    """The licence for the fine-tuned model's card, or None, with the reason in the user's words."""
-
-    license_id: str | None
-    note: str
-    license_name: str | None = None
-    license_link: str | None = None
-
-
-def inherited_license(base_metadata: Mapping[str, Any]) -> LicenseChoice:
-    """What licence a fine-tune of a model with this card metadata can declare, decided by the catalogue."""
-    raw = base_metadata.get("license")
-    terms = license_terms(
-        raw,  # type: ignore[arg-type]
-        license_name=base_metadata.get("license_name"),
-        license_link=base_metadata.get("license_link"),
-    )
-    if terms.family == "none":
-        return LicenseChoice(None, "The base model declares no licence, so none is declared here: ask its author.")
-    if terms.family == "unknown" or terms.license_id in ("other", "unknown", "cc"):
-        return LicenseChoice(
-            None,
-            f"The base model's licence ({terms.name}) is not one hftui can read, so it was not carried over: "
-            "read it and set `license` before sharing this model.",
-        )
-    if "-nd" in terms.license_id:
-        return LicenseChoice(
-            None,
-            f"The base model's licence ({terms.name}) does not allow sharing modified versions, so this "
-            "fine-tune must not be published; no licence is declared.",
-        )
-    restricted = (
-        " Its use restrictions apply to this model too." if terms.use_restrictions in ("yes", "conditional") else ""
-    )
-    return LicenseChoice(
-        terms.license_id,
-        f"Licence inherited from the base model: {terms.name}. {terms.summary}{restricted}",
-    )
-
-
-def base_model_card(base_model: str) -> CardText:
-    """The base model's card: a local folder's README.md, else the HF cache's copy (never the network)."""
-    folder = Path(base_model).expanduser()
-    if folder.is_dir():
-        return read_card(folder / CARD_FILE)
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(base_model, CARD_FILE)
-    except Exception:  # not a valid repo id, or the cache is unreadable
-        cached = None
-    if isinstance(cached, str):
-        return read_card(Path(cached))
-    return CardText({}, "", "The base model's card is not in the local cache.")
 
 
 def hub_id_of(base_model: str, explicit: str | None = None) -> str | None:

@@ -23,9 +23,10 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input, Markdown, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from hftui.hub.card_check import CardProblem, blocking
+from hftui.hub.card_check import CardProblem, blocking, check_card
 from hftui.hub.card_draft import CARD_FILE, draft_dataset_card, draft_model_card, save_card
 from hftui.hub.cards import FRONT_MATTER_BLOCK, parse_card
+from hftui.hub.derivatives import base_license_of
 from hftui.hub.licenses import LICENSES
 from hftui.hub.pipeline_tags import PIPELINE_TAGS, SIZE_CATEGORIES
 from hftui.hub.plain_text import printable
@@ -154,18 +155,6 @@ def set_metadata(text: str, key: str, value: object) -> str | None:
     return "---\n" + front + "---\n" + body
 
 
-def draft_base_license(folder: Path, draft: str) -> str | None:
-    """The licence of the draft's base model, from its local or cached card (never the network)."""
-    from hftui.train.card import base_model_card
-
-    base = parse_card(draft).metadata.get("base_model")
-    base = base[0] if isinstance(base, list) and base else base
-    if not isinstance(base, str) or not base:
-        return None
-    value = base_model_card(base).metadata.get("license")
-    return value if isinstance(value, str) else None
-
-
 @dataclass
 class CardDrafted(Message):
     """The folder's card (its README or a draft of each kind) and the kind its files suggest."""
@@ -274,8 +263,8 @@ class CardEditorScreen(Screen[None]):
             existing = (folder / CARD_FILE).is_file()
             model = draft_model_card(folder)
             if not existing:
-                base_license = draft_base_license(folder, model)
-                if base_license:
+                base_license = base_license_of(model)
+                if isinstance(base_license, str) and base_license:
                     model = draft_model_card(folder, base_license=base_license)
             drafts = {"model": model, "dataset": draft_dataset_card(folder)}
             kind = guess_card_kind(folder)
@@ -287,11 +276,9 @@ class CardEditorScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="card-check", description="Check the card")
     def check_card(self, generation: int, text: str, kind: str) -> None:
         """Parse the card and run the checks that fit its kind (the base licence from the cached base card)."""
-        from hftui.commands.publish import card_problems
-
         card = parse_card(text)
         parsed = not (card.problem and not card.metadata and FRONT_MATTER_BLOCK.search(text) is not None)
-        problems = card_problems(text, dataset=kind == "dataset")
+        problems = check_card(text, dataset=kind == "dataset")
         self.post_message(CardChecked(generation, dict(card.metadata), card.body, parsed, problems))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="card-save", description="Save the card")

@@ -21,7 +21,7 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Progress
 from textual.worker import get_current_worker
 
 from hftui.hub.account import WhoAmI, fetch_whoami
-from hftui.hub.card_check import CardProblem, blocking
+from hftui.hub.card_check import CardProblem, blocking, check_card
 from hftui.hub.card_draft import CARD_FILE
 from hftui.hub.errors import explain_hub_error
 from hftui.hub.publish import (
@@ -190,8 +190,6 @@ class PublishScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="publish-plan", description="Plan the upload")
     def make_plan(self, form: PublishForm, kind_known: bool) -> None:
         """List the folder with the form's patterns, and check its card."""
-        from hftui.commands.publish import card_problems
-
         kind: str | None = None
         if not kind_known and self.folder.is_dir():
             from hftui.ui.screens.card_editor import guess_card_kind
@@ -211,7 +209,7 @@ class PublishScreen(Screen[None]):
         readme = self.folder / CARD_FILE
         if any(planned.path == CARD_FILE for planned in plan.files) and readme.is_file():
             text = readme.read_text(encoding="utf-8", errors="replace")
-            problems = card_problems(text, dataset=form.repo_type == "dataset")
+            problems = check_card(text, dataset=form.repo_type == "dataset")
         self.post_message(PlanMade(form, plan, kind, problems))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="publish", description="Publish to the Hub")
