@@ -32,11 +32,11 @@ if TYPE_CHECKING:
 # (label, width): the first five fit 80 columns; the rest scroll into view.
 COLUMNS: tuple[tuple[str, int], ...] = (
     ("", 3),
-    ("Run", 16),
-    ("State", 14),
+    ("Run", 14),
+    ("State", 19),
     ("Step", 9),
-    ("Best eval", 12),
-    ("Base model", 16),
+    ("Best eval", 10),
+    ("Base model", 13),
     ("Dataset", 14),
     ("Type", 4),
     ("Duration", 8),
@@ -182,7 +182,6 @@ def run_cells(record: RunRecord, marked: bool) -> tuple[str, ...]:
 def run_details(record: RunRecord) -> str:
     """The details panel of the highlighted run: id, path, what happened, metrics, where the model is."""
     lines = [f"{record.run_id}  ·  {state_text(record)}  ·  attempt {record.attempts or 1}"]
-    lines.append(f"{record.base_model or '-'} on {record.dataset or '-'} ({record.task or '-'})  ·  {record.path}")
     if record.state in ("failed", "stopped") and record.message:
         lines.append(record.message)
     elif record.is_live and record.step is not None:
@@ -195,12 +194,14 @@ def run_details(record: RunRecord) -> str:
                 shown.append(f"{name} {value:.4g}")
         if shown:
             lines.append("final: " + ", ".join(shown))
+    if record.warnings:
+        lines.append(f"warning: {record.warnings[0]}")
+    lines.append(f"{record.base_model or '-'} on {record.dataset or '-'} ({record.task or '-'})")
     if record.model_dir:
         lines.append(f"model: {record.model_dir}")
     elif record.last_checkpoint:
         lines.append(f"last checkpoint: {record.last_checkpoint}")
-    if record.warnings:
-        lines.append(f"warning: {record.warnings[0]}")
+    lines.append(f"folder: {record.path}")
     return "\n".join(lines)
 
 
