@@ -1,5 +1,8 @@
 """`hftui train SPEC.json`, `hftui runs`, `hftui runs stop|resume|watch ID`: training runs, headless.
 
+`hftui train compare-lora MODEL` measures full fine-tuning against LoRA for a base model (see
+hftui/train/lora_compare.py) and prints the table the LoRA comparison screen shows.
+
 A run is a detached process (see hftui/train/launch.py), so these commands only start it, stop it, or follow
 its events.jsonl: the run's id goes to stdout, progress and metrics to stderr, and Ctrl+C while following
 detaches without stopping the run.
@@ -33,7 +36,10 @@ _DETACH_HELP = "Ctrl+C detaches: the run keeps going (stop it with `hftui runs s
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of `hftui train`."""
-    parser.add_argument("spec", nargs="?", type=Path, metavar="SPEC.json", help="the run spec (see --example)")
+    parser.add_argument(
+        "spec", nargs="?", type=Path, metavar="SPEC.json", help="the run spec (see --example), or compare-lora"
+    )
+    parser.add_argument("model", nargs="?", metavar="MODEL", help="compare-lora: the base model (Hub id or folder)")
     parser.add_argument(
         "--detach", action="store_true", help="print the run id and return at once (the run goes on alone)"
     )
@@ -43,6 +49,18 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip the checks that read the dataset and the model before launch (the run reports them itself)",
     )
     parser.add_argument("--example", action="store_true", help="print an example spec and exit")
+    lora = parser.add_argument_group(
+        "compare-lora", "hftui train compare-lora MODEL: full fine-tuning vs LoRA, a short run of each"
+    )
+    lora.add_argument("--dataset", help="a CSV/JSON Lines/Parquet file or Hub dataset (default: generated rows)")
+    lora.add_argument("--text-column", default="text", help="the dataset's text column (default: text)")
+    lora.add_argument("--label-column", default="label", help="the dataset's label column (default: label)")
+    lora.add_argument("--steps", type=int, default=4, help="training steps of each variant (default: 4)")
+    lora.add_argument("--batch-size", type=int, default=8, help="batch size of both (default: 8)")
+    lora.add_argument("--max-length", type=int, default=128, help="sequence length of both (default: 128)")
+    lora.add_argument("--lora-r", type=int, default=8, help="LoRA rank (default: 8)")
+    lora.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: auto")
+    lora.add_argument("--json", action="store_true", help="print the comparison as JSON on stdout")
     parser.epilog = f"Without --detach, progress and metrics are shown as they come; {_DETACH_HELP}."
 
 
@@ -94,6 +112,11 @@ def _train(args: argparse.Namespace) -> int:
     if args.spec is None:
         _say(errors, "hftui train: give a spec file (hftui train --example prints one)")
         return 2
+    if str(args.spec) == COMPARE_LORA and not args.spec.is_file():
+        return compare_lora_command(args, errors)
+    if getattr(args, "model", None) is not None:
+        _say(errors, f"hftui train: one spec file at a time (got {args.spec} and {args.model})")
+        return 2
     from hftui.paths import runs_dir
     from hftui.train.launch import SpecInvalid, start_run
     from hftui.train.spec import SpecError, load_spec, resolve_paths
@@ -123,6 +146,89 @@ def _train(args: argparse.Namespace) -> int:
         _say(errors, f"started; follow it with `hftui runs watch {run_id}`, stop it with `hftui runs stop {run_id}`")
         return 0
     return follow(runs_dir() / run_id, errors)
+
+
+COMPARE_LORA = "compare-lora"
+
+
+def compare_lora_command(args: argparse.Namespace, errors: Console) -> int:
+    """`hftui train compare-lora MODEL`: measure both variants with a progress line, print the table."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from hftui.train.lora_compare import CompareSettings, LoraCompareError, compare_lora
+
+    if not args.model:
+        _say(errors, "hftui train compare-lora: give the base model (a Hub id or a model folder)")
+        return 2
+    if args.steps < 1 or args.batch_size < 1 or args.max_length < 8 or args.lora_r < 1:
+        _say(errors, "hftui train compare-lora: --steps, --batch-size and --lora-r must be >= 1, --max-length >= 8")
+        return 2
+    settings = CompareSettings(
+        base_model=args.model,
+        dataset=args.dataset,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        max_length=args.max_length,
+        lora_r=args.lora_r,
+        lora_alpha=2 * args.lora_r,
+        device=args.device,
+    )
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"))
+    progress = Progress(*columns, console=errors, transient=True, auto_refresh=errors.is_terminal)
+    task = progress.add_task("starting", total=settings.steps, detail="")
+
+    def show(update: Any) -> None:
+        detail = update.message or update.stage
+        progress.update(task, description=update.variant, completed=update.step, detail=detail)
+
+    try:
+        with progress:
+            result = compare_lora(settings, progress=show)
+    except LoraCompareError as error:
+        _say(errors, f"hftui train compare-lora: {error}", "bold")
+        return 1
+    except KeyboardInterrupt:
+        _say(errors, "interrupted; the measuring process was stopped")
+        return 130
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return 0
+    print_lora_comparison(result)
+    return 0
+
+
+def print_lora_comparison(result: Any) -> None:
+    """The comparison as a Rich table on stdout, with how memory was measured and the notes."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from hftui.hub.plain_text import printable
+
+    settings = result.settings
+    title = (
+        f"{printable(settings.base_model, single_line=True)}: full fine-tuning vs LoRA "
+        f"({settings.steps} steps, batch {settings.batch_size}, length {settings.max_length}, r {settings.lora_r})"
+    )
+    table = Table(title=Text(title))
+    table.add_column("")
+    table.add_column("full", justify="right")
+    table.add_column("LoRA", justify="right")
+    for measure, full, lora in result.rows():
+        table.add_row(Text(measure), Text(full), Text(lora))
+    console = Console(highlight=False)
+    console.print(table)
+    lines = [
+        result.summary(),
+        f"dataset: {result.dataset}",
+        f"LoRA targets: {', '.join(result.lora.target_modules) or '-'}",
+        f"peak memory: {result.memory_method}",
+        *result.notes,
+    ]
+    for line in lines:
+        console.print(Text(printable(line)), soft_wrap=True)
 
 
 def run_runs(args: argparse.Namespace) -> int:
