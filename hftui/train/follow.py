@@ -9,14 +9,16 @@ picks the right one for a folder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hftui.train.events import EVENTS_FILE, EventTail, RunEvent
 from hftui.train.foreign import is_trainer_output_dir, read_trainer_output, signature
 from hftui.train.runs import LIFECYCLE_KINDS, RunState, derive_state, read_process_info, worker_alive
 from hftui.train.series import RunCurves
-from hftui.train.spec import SPEC_FILE
+from hftui.train.spec import SPEC_FILE, SpecError, load_spec
 from hftui.train.tensorboard import TensorBoardFollower, is_tensorboard_dir
 
 
@@ -134,3 +136,72 @@ def follower_for(path: Path) -> Follower:
         f"{path} is not a run: it has no events.jsonl or spec.json (an hftui run), no trainer_state.json or "
         "checkpoint-N/ (a Trainer output_dir) and no events.out.tfevents.* file (a TensorBoard log dir)"
     )
+
+
+# TrainingArguments names (a TensorBoard log dir's `args`, a trainer_state.json) -> the spec's names.
+_TRAINER_NAMES = {
+    "learning_rate": "learning_rate",
+    "per_device_train_batch_size": "batch_size",
+    "train_batch_size": "batch_size",
+    "num_train_epochs": "epochs",
+    "max_steps": "max_steps",
+    "gradient_accumulation_steps": "gradient_accumulation_steps",
+    "warmup_steps": "warmup",
+    "warmup_ratio": "warmup",
+    "weight_decay": "weight_decay",
+    "lr_scheduler_type": "scheduler",
+    "seed": "seed",
+    "logging_steps": "logging_steps",
+    "eval_steps": "eval_steps",
+    "save_steps": "save_steps",
+}
+
+
+def _from_trainer_names(values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, ours in _TRAINER_NAMES.items():
+        value = values.get(name)
+        if value is None or (name == "max_steps" and value == -1) or (name.startswith("warmup") and not value):
+            continue
+        out.setdefault(ours, value)
+    return out
+
+
+def run_hyperparameters(path: Path, follower: Follower | None = None) -> dict[str, Any]:
+    """What a run was asked to do, flat and in the spec's names (base_model, dataset, learning_rate, lora_r, ...).
+
+    An hftui run says it in spec.json; a Trainer output_dir in its trainer_state.json (batch size, epochs,
+    steps); a TensorBoard log dir in the TrainingArguments the Trainer wrote there (needs a poll first).
+    Never raises: what cannot be read is left out.
+    """
+    path = Path(path)
+    if follower is None or isinstance(follower, RunFollower):
+        if (path / SPEC_FILE).is_file():
+            try:
+                spec = load_spec(path)
+            except (SpecError, OSError):
+                return {}
+            values: dict[str, Any] = {
+                "base_model": spec.base_model_id or spec.base_model,
+                "dataset": spec.dataset.name,
+                "task": spec.task,
+                **{k: v for k, v in asdict(spec.hyperparameters).items() if v is not None},
+                "lora": spec.lora is not None,
+            }
+            if spec.lora is not None:
+                values.update(lora_r=spec.lora.r, lora_alpha=spec.lora.alpha, lora_dropout=spec.lora.dropout)
+                targets = spec.lora.target_modules
+                values["lora_targets"] = ",".join(targets) if targets else "suggested"
+            return values
+        if follower is None and not is_trainer_output_dir(path):
+            return {}
+    if isinstance(follower, TensorBoardFollower):
+        return _from_trainer_names(follower.hyperparameters)
+    run = read_trainer_output(path)
+    if run.state_file is None:
+        return {}
+    try:
+        state = json.loads(run.state_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return _from_trainer_names(state) if isinstance(state, dict) else {}
