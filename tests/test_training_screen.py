@@ -228,3 +228,42 @@ async def test_space_marks_runs_for_compare(tmp_path: Path, runs_root: Path) -> 
         assert screen.highlighted is not None and screen.highlighted.run_id == "20250101-000000-a"
         assert [path.name for path in screen.marked_paths()] == ["20250102-000000-b"]
         assert "1 marked" in screen_text(app)[0]
+
+
+def test_the_reader_does_not_read_an_ended_unchanged_run_again(
+    runs_root: Path, live_lock: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hftui.ui.screens.training as training
+
+    done = finished_run(runs_root, "20250101-000000-done")
+    live = make_run(runs_root, "20250102-000000-live")
+    make_live(live, live_lock)
+    read: list[str] = []
+    original = training.read_run
+
+    def counting(run_dir: Path) -> Any:
+        read.append(run_dir.name)
+        return original(run_dir)
+
+    monkeypatch.setattr(training, "read_run", counting)
+    reader = training.RunsReader(runs_root)
+    assert [run.state for run in reader.read()] == ["running", "finished"]
+    assert [run.state for run in reader.read()] == ["running", "finished"]
+    assert read == [live.name, done.name, live.name]  # the live run every time, the ended one once
+    event(done, "note", None, level="info", message="touched")  # its events changed: read again
+    reader.read()
+    assert read[-2:] == [live.name, done.name]
+
+
+async def test_a_launch_that_fails_is_reported_not_raised(tmp_path: Path, runs_root: Path) -> None:
+    runs_root.parent.mkdir(parents=True, exist_ok=True)
+    runs_root.write_text("not a folder")  # the runs directory cannot be made
+    data = tmp_path / "reviews.csv"
+    data.write_text("text,label\ngood,pos\n")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_training(pilot)
+        await wait_for_text(pilot, "No training runs yet")
+        screen.launch_run(RunSpec("org/model", DatasetRef(str(data))))
+        await wait_until(pilot, lambda: any(n.title == "Run not started" for n in app._notifications))
+        assert app.screen is screen and screen.runs == ()

@@ -7,6 +7,7 @@ the buttons.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,9 @@ TASK_LABELS = {
 }
 PRECISION_LABELS = {"auto": "auto (bf16/fp16 on GPU)", "fp32": "fp32", "fp16": "fp16", "bf16": "bf16"}
 SUGGEST_DELAY_S = 0.6
+# The target suggestion and the checks both import transformers (and datasets looks into it): two threads
+# importing it at once saw a half-initialised module, so they take turns.
+_SOURCES_LOCK = threading.Lock()
 
 # The spec field each problem names -> the form field it is shown under.
 FIELD_IDS = {
@@ -108,14 +112,14 @@ LABELS = {
     "form-learning-rate": "Learning rate",
     "form-batch-size": "Batch size",
     "form-grad-accum": "Grad accumulation",
-    "form-max-length": "Max length",
+    "form-max-length": "Max length (tokens)",
     "form-warmup": "Warmup",
     "form-weight-decay": "Weight decay",
-    "form-logging-steps": "Log every",
+    "form-logging-steps": "Log every (steps)",
     "form-eval-strategy": "Evaluate",
-    "form-eval-steps": "Eval every",
+    "form-eval-steps": "Eval every (steps)",
     "form-save-strategy": "Save",
-    "form-save-steps": "Save every",
+    "form-save-steps": "Save every (steps)",
     "form-save-limit": "Keep checkpoints",
     "form-seed": "Seed",
     "form-precision": "Precision",
@@ -251,6 +255,8 @@ class RunFormScreen(ModalScreen[RunSpec | None]):
             with Horizontal(classes="form-line"):
                 yield Label(LABELS[field_id], classes="form-label")
                 yield widget
+                if isinstance(widget, Switch):  # the switch's own look is colour only
+                    yield Static("on" if widget.value else "off", id=f"{field_id}-state", classes="switch-state")
             if hint:
                 yield Static(plain(hint), id=f"{field_id}-hint", classes="form-hint")
             yield Static("", id=f"{field_id}-problem", classes="form-problem")
@@ -329,23 +335,23 @@ class RunFormScreen(ModalScreen[RunSpec | None]):
                 yield from self._row("form-learning-rate", self._input("form-learning-rate", h.learning_rate))
                 yield from self._row("form-batch-size", self._input("form-batch-size", h.batch_size))
                 yield from self._row("form-grad-accum", self._input("form-grad-accum", h.gradient_accumulation_steps))
-                yield from self._row("form-max-length", self._input("form-max-length", h.max_length), "tokens")
+                yield from self._row("form-max-length", self._input("form-max-length", h.max_length))
                 yield from self._row(
                     "form-warmup", self._input("form-warmup", h.warmup), "steps (1 or more) or a ratio (below 1)"
                 )
                 yield from self._row("form-weight-decay", self._input("form-weight-decay", h.weight_decay))
-                yield from self._row("form-logging-steps", self._input("form-logging-steps", h.logging_steps), "steps")
+                yield from self._row("form-logging-steps", self._input("form-logging-steps", h.logging_steps))
                 strategies = [(name, name) for name in STRATEGIES]
                 yield from self._row(
                     "form-eval-strategy",
                     Select(strategies, value=h.eval_strategy, allow_blank=False, id="form-eval-strategy", compact=True),
                 )
-                yield from self._row("form-eval-steps", self._input("form-eval-steps", h.eval_steps), "steps")
+                yield from self._row("form-eval-steps", self._input("form-eval-steps", h.eval_steps))
                 yield from self._row(
                     "form-save-strategy",
                     Select(strategies, value=h.save_strategy, allow_blank=False, id="form-save-strategy", compact=True),
                 )
-                yield from self._row("form-save-steps", self._input("form-save-steps", h.save_steps), "steps")
+                yield from self._row("form-save-steps", self._input("form-save-steps", h.save_steps))
                 yield from self._row("form-save-limit", self._input("form-save-limit", h.save_total_limit, "all"))
                 yield from self._row("form-seed", self._input("form-seed", h.seed))
                 precisions = [(PRECISION_LABELS[name], name) for name in PRECISIONS]
@@ -415,6 +421,11 @@ class RunFormScreen(ModalScreen[RunSpec | None]):
         self._show_task_rows()
         self._schedule_suggestion()
 
+    @on(Switch.Changed)
+    def say_switch_state(self, event: Switch.Changed) -> None:
+        """Write on or off beside the switch."""
+        self.query_one(f"#{event.switch.id}-state", Static).update("on" if event.value else "off")
+
     @on(Switch.Changed, "#form-lora")
     def lora_switched(self) -> None:
         """Show the LoRA settings and suggest targets for the base model."""
@@ -474,6 +485,10 @@ class RunFormScreen(ModalScreen[RunSpec | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="run-form-lora", description="Suggest LoRA targets")
     def suggest_targets(self, base_model: str, task: str) -> None:
         """The suggested LoRA targets of a local or cached base model (its config only, never a download)."""
+        with _SOURCES_LOCK:
+            self._suggest_locked(base_model, task)
+
+    def _suggest_locked(self, base_model: str, task: str) -> None:
         from hftui.train.lora import linear_module_names, suggest_target_modules
         from hftui.train.validate import empty_model, model_has_head, no_head_message
 
@@ -616,7 +631,8 @@ class RunFormScreen(ModalScreen[RunSpec | None]):
         resolved = resolve_paths(spec.replace(dataset=_with_kind(spec.dataset)), Path.cwd())
         problems = validate(resolved, check_sources=False)
         if not errors_of(problems):
-            problems = validate(resolved, check_sources=True)
+            with _SOURCES_LOCK:
+                problems = validate(resolved, check_sources=True)
         self.post_message(FormChecked(check_id, resolved, problems, launch))
 
     @on(FormChecked)
@@ -671,6 +687,7 @@ class RunFormScreen(ModalScreen[RunSpec | None]):
             row = self.query_one(f"#{first}-row")
             if row.display:
                 self.query_one("#run-form-fields", VerticalScroll).scroll_to_widget(row, animate=False)
+                self.query_one(f"#{first}").focus(scroll_visible=False)  # the keyboard lands on what to fix
 
     def problem_text(self, field_id: str) -> str:
         """The problems shown under one field (empty when none): for tests and screen readers."""
