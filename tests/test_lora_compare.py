@@ -138,3 +138,93 @@ def test_a_bad_model_is_a_clear_error_and_a_cancel_kills_the_measuring_process(
             cancelled=lambda: any(u.stage == "loading" for u in updates),
         )
     assert len(started) == 1 and started[0].poll() is not None  # killed and reaped, LoRA never started
+
+
+async def test_the_screen_runs_the_comparison_with_progress_and_shows_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import DataTable, Input, ProgressBar
+
+    from hftui.ui.screens.lora_compare import LoraCompareScreen
+    from tests.pilot import screen_text, wait_until
+    from tests.test_dataset_preview import make_app
+
+    seen: list[CompareSettings] = []
+
+    def fake(settings: CompareSettings, *, progress, cancelled) -> LoraComparison:  # type: ignore[no-untyped-def]
+        seen.append(settings)
+        for variant in ("full", "lora"):
+            for step in range(1, settings.steps + 1):
+                progress(CompareProgress(variant, "training", step, settings.steps))
+        return hand_made(settings.base_model)
+
+    monkeypatch.setattr(lora_compare, "compare_lora", fake)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = LoraCompareScreen("org/base")
+        app.push_screen(screen)
+        await pilot.pause()
+        assert screen.query_one("#lora-compare-model", Input).value == "org/base"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.result is not None)
+        assert seen[0].base_model == "org/base" and seen[0].dataset is None
+        table = screen.query_one(DataTable)
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows[0] == ["trainable parameters", "110,000,000", "300,000"]
+        assert ["% trainable", "100.00%", "0.27%"] in rows and rows[3][0] == "peak memory"
+        bar = screen.query_one(ProgressBar)
+        assert bar.progress == bar.total == 8
+        text = screen_text(app)[0]
+        assert "367x fewer" in text and "generated reviews" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, LoraCompareScreen)
+
+
+async def test_the_screen_cancels_a_running_comparison_and_reports_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from textual.widgets import Input
+
+    from hftui.ui.screens.lora_compare import LoraCompareScreen
+    from tests.pilot import wait_until
+    from tests.test_dataset_preview import make_app
+
+    began = threading.Event()
+    saw_cancel = threading.Event()
+
+    def slow(settings: CompareSettings, *, progress, cancelled) -> LoraComparison:  # type: ignore[no-untyped-def]
+        progress(CompareProgress("full", "loading", 0, settings.steps, "loading"))
+        began.set()
+        while not cancelled():
+            threading.Event().wait(0.01)
+        saw_cancel.set()
+        raise LoraCompareCancelled("cancelled")
+
+    monkeypatch.setattr(lora_compare, "compare_lora", slow)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = LoraCompareScreen(None)
+        app.push_screen(screen)
+        await pilot.pause()
+        await pilot.press("enter")  # no model typed: nothing starts
+        assert not screen.running
+        screen.query_one("#lora-compare-model", Input).value = "org/base"
+        await pilot.press("enter")
+        assert began.wait(5) and screen.running
+        await pilot.press("c")
+        await wait_until(pilot, lambda: not screen.running)
+        assert saw_cancel.is_set()
+        assert "cancelled" in str(screen.query_one("#lora-compare-status").render())
+        assert isinstance(app.screen, LoraCompareScreen)  # the first Escape/c cancels, it does not leave
+
+        def broken(settings: CompareSettings, **_: object) -> LoraComparison:
+            raise LoraCompareError("full: out of memory while training at step 1")
+
+        monkeypatch.setattr(lora_compare, "compare_lora", broken)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: not screen.running and screen.worker is not None and screen.worker.is_finished)
+        assert "out of memory" in str(screen.query_one("#lora-compare-status").render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, LoraCompareScreen)
