@@ -267,3 +267,22 @@ async def test_a_launch_that_fails_is_reported_not_raised(tmp_path: Path, runs_r
         screen.launch_run(RunSpec("org/model", DatasetRef(str(data))))
         await wait_until(pilot, lambda: any(n.title == "Run not started" for n in app._notifications))
         assert app.screen is screen and screen.runs == ()
+
+
+async def test_c_compares_the_marked_runs_or_else_the_highlighted_one(tmp_path: Path, runs_root: Path) -> None:
+    from hftui.ui.screens.run_compare import RunCompareScreen
+
+    older = finished_run(runs_root, "20250101-000000-a")
+    newer = finished_run(runs_root, "20250102-000000-b", accuracies=(0.5, 0.625))
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_training(pilot)
+        await wait_until(pilot, lambda: len(screen.runs) == 2)
+        await pilot.press("j", "c")  # nothing marked: the highlighted run
+        await wait_until(pilot, lambda: isinstance(app.screen, RunCompareScreen))
+        assert app.screen.run_paths == [older]  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        await pilot.press("k", "space", "space", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunCompareScreen))
+        assert app.screen.run_paths == [newer, older]  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ class RunsReader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._kept: dict[Path, tuple[tuple[int, ...], RunRecord]] = {}
+        self._lock = threading.Lock()  # a replaced (cancelled) listing may still be reading
 
     @staticmethod
     def _stamp(folder: Path) -> tuple[int, ...]:
@@ -103,6 +105,10 @@ class RunsReader:
 
     def read(self) -> tuple[RunRecord, ...]:
         """Each run folder, newest first (ids begin with the launch time), as `list_runs` gives them."""
+        with self._lock:
+            return self._read()
+
+    def _read(self) -> tuple[RunRecord, ...]:
         try:
             folders = sorted(
                 (f for f in self.root.iterdir() if f.is_dir() and not f.name.startswith(".")), reverse=True
@@ -229,7 +235,6 @@ class TrainingScreen(HubScreen):
         self.reader = RunsReader(runs_dir())
         self._shown: list[tuple[str, tuple[str, ...]]] = []
         self._highlight_next: str | None = None
-        self._listing = False
         self._timer: Timer | None = None
         self._interval = REFRESH_S
 
@@ -263,18 +268,15 @@ class TrainingScreen(HubScreen):
 
     def refresh_runs(self) -> None:
         """Re-read the runs directory, unless a read is still under way."""
-        if not self._listing:
-            self._listing = True
+        listing = any(w.group == "runs-list" and w.node is self and not w.is_finished for w in self.app.workers)
+        if not listing:
             self.list_runs()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-list", description="List runs")
     def list_runs(self) -> None:
         """Read the runs directory off the event loop."""
         started = time.perf_counter()
-        try:
-            runs = self.reader.read()
-        finally:
-            self._listing = False
+        runs = self.reader.read()
         self.post_message(RunsListed(runs, time.perf_counter() - started))
 
     @on(RunsListed)
@@ -465,7 +467,6 @@ class TrainingScreen(HubScreen):
         """Show the new run, highlighted."""
         self._highlight_next = event.run_id
         self.notify(f"Run {event.run_id} started.", title="Training", markup=False)
-        self._listing = False
         self.list_runs()
 
     def action_stop(self) -> None:
@@ -539,7 +540,6 @@ class TrainingScreen(HubScreen):
     def report_done(self, event: RunActionDone) -> None:
         """Say what happened and show it in the list."""
         self.notify(event.message, title="Training", markup=False)
-        self._listing = False
         self.list_runs()
 
     @on(RunActionFailed)
@@ -551,8 +551,6 @@ class TrainingScreen(HubScreen):
     def worker_changed(self, event: Worker.StateChanged) -> None:
         """Worker state changes do not bubble: hand this screen's failures to the app's one reporter."""
         if event.state is WorkerState.ERROR:
-            if event.worker.group == "runs-list":
-                self._listing = False
             self.app.report_worker_failure(event)  # type: ignore[attr-defined]
 
     def marked_paths(self) -> Sequence[Path]:
