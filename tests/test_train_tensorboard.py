@@ -231,3 +231,19 @@ def test_a_real_trainer_run_with_tensorboard_reporting_is_read(tmp_path: Path, t
     assert len(follower.curves.points("learning_rate")) == 4
     assert follower.finished
     assert follower.hyperparameters.get("max_steps") == 4
+
+
+def test_without_the_tensorboard_package_the_follower_says_so_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hftui.train import tensorboard
+
+    _trainer_like(tmp_path, steps=range(1, 3), end=False)
+    monkeypatch.setattr(tensorboard, "tensorboard_available", lambda: False)
+    follower = follower_for(tmp_path)
+    events, warnings = follower.poll()
+    assert events == () and len(warnings) == 1 and "pip install tensorboard" in warnings[0]
+    assert follower.poll() == ((), ())
+    monkeypatch.setattr(tensorboard, "tensorboard_available", lambda: True)
+    events, _ = follower.poll()
+    assert [e.step for e in events] == [1, 2]
