@@ -26,6 +26,9 @@ from hftui.train.runs import LOCK_FILE, LOG_FILE
 from hftui.ui.screens.run_watcher import EXPORT_CSV, EXPORT_JSON, RunWatcherScreen
 from hftui.ui.widgets.curve_plot import CurvePlot
 from tests.test_dataset_preview import make_app
+from tests.test_train_support import WAIT_S, quiet_workers, reap_runs, reviews, small_spec, tiny_bert
+
+__all__ = ["quiet_workers", "reap_runs", "reviews", "tiny_bert"]
 
 SIZE = (80, 24)
 
@@ -262,3 +265,49 @@ async def test_a_folder_that_is_no_run_says_so(tmp_path: Path) -> None:
         app.push_screen(screen)
         await wait_until(pilot, lambda: "is not" in text_of(screen, "#watch-state"))
         assert screen.snapshot is None
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("quiet_workers")
+async def test_a_real_run_watched_stopped_resumed_and_reopened_in_a_new_app(
+    tmp_path: Path, tiny_bert: Path, reviews: Path, reap_runs: list[Path]
+) -> None:
+    from hftui.train.launch import start_run
+    from hftui.train.runs import run_state
+
+    spec = small_spec(tiny_bert, reviews, max_steps=400, logging_steps=10, eval_steps=200, save_strategy="no")
+    run_dir = tmp_path / "runs" / start_run(spec, tmp_path / "runs", check=False)
+    reap_runs.append(run_dir)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_watcher(app, pilot, run_dir)
+        loss_plot = screen.query_one("#plot-loss", CurvePlot)
+        # Progress and curves while it runs, then s stops it (a checkpoint is saved).
+        await wait_until(pilot, lambda: screen.snapshot.state == "running" and loss_plot.drawn.get("loss"), WAIT_S)
+        assert "step " in text_of(screen, "#watch-progress-text") and screen.query_one(ProgressBar).total == 400
+        await pilot.press("s")
+        await wait_until(pilot, lambda: screen.snapshot.state == "stopped", WAIT_S)
+        stopped_at = screen.snapshot.latest["stopped"].step
+        assert 0 < stopped_at < 400 and "r resumes" in text_of(screen, "#watch-state")
+        # r resumes from that checkpoint; the app is closed while the resumed run trains.
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.snapshot.state == "running" and screen.snapshot.checkpoints, WAIT_S)
+        await wait_until(pilot, lambda: screen.snapshot.latest["started"].get("resumed_from_step") == stopped_at)
+    assert run_state(run_dir).state == "running"  # the run survives the app
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_watcher(app, pilot, run_dir)
+        await wait_until(pilot, lambda: screen.snapshot.state == "finished", WAIT_S)
+        assert "step 400/400" in text_of(screen, "#watch-progress-text")
+        assert "final  accuracy" in text_of(screen, "#watch-metrics-text")
+        assert screen.query_one("#plot-loss", CurvePlot).drawn["loss"] == 40  # every 10th step, none twice
+
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(run_dir / "model" / "README.md")
+    data = card.data.to_dict()
+    assert data["base_model"] == "hftui-demo/tiny-bert-sentiment" and data["pipeline_tag"] == "text-classification"
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    scores = {result.metric_type: result.metric_value for result in card.data.eval_results}
+    assert scores["accuracy"] == round(metrics["accuracy"], 4)

@@ -98,11 +98,24 @@ class WatchSnapshot:
     lora: LoraFacts | None
     checkpoints: int
     polled_at: float
+    # The run had ended when the watcher opened: what it shows is a replay.
+    replayed: bool = False
 
 
 def _lora_from_spec(spec: Any) -> dict[str, Any] | None:
     lora = spec.get("lora") if isinstance(spec, dict) else None
     return lora if isinstance(lora, dict) else None
+
+
+def _files_size(folder: Path, pattern: str) -> int:
+    """Bytes of the files in `folder` matching `pattern` (a checkpoint's adapter weights, not its optimizer)."""
+    total = 0
+    for file in folder.glob(pattern):
+        try:
+            total += file.stat().st_size if file.is_file() else 0
+        except OSError:
+            continue
+    return total
 
 
 class RunWatch:
@@ -126,6 +139,7 @@ class RunWatch:
         self.state = ("unknown", None, None)
         self.alive = False
         self.first = True
+        self.opened_ended: bool | None = None
 
     def _read_spec(self) -> dict[str, Any] | None:
         try:
@@ -154,7 +168,7 @@ class RunWatch:
                 return None
             folder, config = found
             targets = config.get("target_modules") or ()
-            size = sum(folder_size(p) for p in folder.glob("adapter_model.*"))
+            size = _files_size(folder, "adapter_model.*")
             return LoraFacts(
                 config.get("r"),
                 config.get("lora_alpha"),
@@ -175,7 +189,7 @@ class RunWatch:
         if not size:
             saved = checkpoints_of(self.path)
             if saved:
-                size = sum(folder_size(p) for p in saved[-1].glob("adapter_model.*")) or None
+                size = _files_size(saved[-1], "adapter_model.*") or None
                 where = str(saved[-1]) if size else None
         return LoraFacts(
             lora.get("r"),
@@ -248,6 +262,8 @@ class RunWatch:
         if not changed and not self.first:
             return None
         self.first = False
+        if self.opened_ended is None and not more:
+            self.opened_ended = self.state[0] in ("finished", "failed", "stopped")
         return self.snapshot(replaying=more)
 
     def snapshot(self, *, replaying: bool = False) -> WatchSnapshot:
@@ -271,6 +287,7 @@ class RunWatch:
             lora=self.lora,
             checkpoints=self.checkpoints,
             polled_at=time.monotonic(),
+            replayed=bool(self.opened_ended),
         )
 
 
@@ -385,7 +402,9 @@ def state_text(snapshot: WatchSnapshot) -> Text:
     if snapshot.replaying:
         text.append(f" · replaying… {snapshot.events_seen:,} events read")
     elif snapshot.state == "finished":
-        text.append(f" · the run has finished; replayed {snapshot.events_seen:,} events")
+        text.append(" · the run has finished")
+    if snapshot.replayed and not snapshot.replaying:
+        text.append(f" · replayed {snapshot.events_seen:,} events")
     if snapshot.kind != "run":
         text.append(f" · {KIND_NAMES[snapshot.kind]}: read-only, refreshes as it grows (no stop/resume)")
     elif snapshot.state == "stopped" or (snapshot.state == "failed" and snapshot.checkpoints):
