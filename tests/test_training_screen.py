@@ -7,6 +7,7 @@ failed or stopped by their last event.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from hftui.app import HfTuiApp
 from hftui.train.callback import STOP_FILE
@@ -286,3 +288,51 @@ async def test_c_compares_the_marked_runs_or_else_the_highlighted_one(tmp_path: 
         await pilot.press("k", "space", "space", "c")
         await wait_until(pilot, lambda: isinstance(app.screen, RunCompareScreen))
         assert app.screen.run_paths == [newer, older]  # type: ignore[attr-defined]
+
+
+async def test_enter_watches_the_run_and_o_watches_a_trainer_output_dir(tmp_path: Path, runs_root: Path) -> None:
+    from hftui.ui.screens.path_prompt import PathPromptScreen
+    from hftui.ui.screens.run_watcher import RunWatcherScreen
+
+    done = finished_run(runs_root, "20250101-000000-done")
+    output_dir = tmp_path / "trainer-out"
+    output_dir.mkdir()
+    history = [{"step": 2, "loss": 0.7, "learning_rate": 1e-3, "epoch": 0.5}]
+    (output_dir / "trainer_state.json").write_text(
+        json.dumps({"global_step": 2, "max_steps": 4, "log_history": history})
+    )
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_training(pilot)
+        await wait_until(pilot, lambda: len(screen.runs) == 1)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunWatcherScreen))
+        assert app.screen.path == done  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathPromptScreen))
+        app.screen.query_one(Input).value = str(tmp_path / "nowhere")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen)
+        assert any("is not a folder" in note for note in notes(app))
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, PathPromptScreen))
+        app.screen.query_one(Input).value = str(output_dir)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunWatcherScreen))
+        assert app.screen.path == output_dir  # type: ignore[attr-defined]
+
+
+async def test_L_opens_the_lora_comparison_for_the_highlighted_base_model(tmp_path: Path, runs_root: Path) -> None:
+    from hftui.ui.screens.lora_compare import LoraCompareScreen
+
+    make_run(runs_root, "20250101-000000-done", model="org/small-encoder")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_training(pilot)
+        await wait_until(pilot, lambda: len(screen.runs) == 1)
+        await pilot.press("L")
+        await wait_until(pilot, lambda: isinstance(app.screen, LoraCompareScreen))
+        assert app.screen.base_model == "org/small-encoder"  # type: ignore[attr-defined]

@@ -202,7 +202,11 @@ def run_details(record: RunRecord) -> str:
             lines.append("final: " + ", ".join(shown))
     if record.warnings:
         lines.append(f"warning: {record.warnings[0]}")
-    lines.append(f"{record.base_model or '-'} on {record.dataset or '-'} ({record.task or '-'})")
+    kind = "LoRA" if record.lora else "full"
+    lines.append(
+        f"{record.base_model or '-'} on {record.dataset or '-'} ({record.task or '-'}, {kind})  ·  "
+        f"started {record.started}  ·  ran {duration_text(record.duration_s)}"
+    )
     if record.model_dir:
         lines.append(f"model: {record.model_dir}")
     elif record.last_checkpoint:
