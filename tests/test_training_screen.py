@@ -280,12 +280,12 @@ async def test_c_compares_the_marked_runs_or_else_the_highlighted_one(tmp_path: 
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_training(pilot)
         await wait_until(pilot, lambda: len(screen.runs) == 2)
-        await pilot.press("j", "c")  # nothing marked: the highlighted run
+        await pilot.press("j", "C")  # nothing marked: the highlighted run
         await wait_until(pilot, lambda: isinstance(app.screen, RunCompareScreen))
         assert app.screen.run_paths == [older]  # type: ignore[attr-defined]
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is screen)
-        await pilot.press("k", "space", "space", "c")
+        await pilot.press("k", "space", "space", "C")
         await wait_until(pilot, lambda: isinstance(app.screen, RunCompareScreen))
         assert app.screen.run_paths == [newer, older]  # type: ignore[attr-defined]
 

@@ -227,7 +227,7 @@ class TrainingScreen(HubScreen):
         Binding("x", "delete", "Delete", id="training.delete"),
         Binding("delete", "delete", "Delete", show=False, id="training.delete-key"),
         Binding("space", "mark", "Mark", show=False, id="training.mark"),
-        Binding("c", "compare", "Compare", id="training.compare"),
+        Binding("C", "compare", "Compare", id="training.compare"),
         Binding("L", "lora_compare", "LoRA vs full", show=False, id="training.lora-compare"),
         Binding("o", "open_folder", "Open folder", id="training.open"),
     ]
@@ -261,12 +261,6 @@ class TrainingScreen(HubScreen):
         self.refresh_runs()
         if self._timer is not None:
             self._timer.resume()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # With no run there is nothing to compare: c then keeps its app-wide meaning (the Cache screen).
-        if action == "compare":
-            return bool(self.runs)
-        return True
 
     # Reading the runs.
 
