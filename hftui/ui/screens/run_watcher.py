@@ -249,6 +249,10 @@ class RunWatch:
             update = self.follower.poll()
             events, warnings, more = update.events, update.warnings, update.more
             state = (update.state.state, update.state.reason, update.state.message)
+            if more:
+                # Part of the file is still unread: the state of what was read so far (a run that seems to
+                # have ended without a final event) would be wrong.
+                state = ("replaying", None, None)
             alive = update.alive
         else:
             events, warnings = self.follower.poll()
@@ -597,6 +601,7 @@ class RunWatcherScreen(Screen[None]):
         self.notified_warnings = 0
         self.shown_log: tuple[str, ...] | None = None
         self.previous_tab = "watch-curves"
+        self.shown_text: dict[str, tuple[Text, tuple[int, int]]] = {}
         # When the latest snapshot was drawn (time.monotonic): the latency bench reads it.
         self.shown_at = 0.0
 
@@ -676,15 +681,15 @@ class RunWatcherScreen(Screen[None]):
         snapshot = event.snapshot
         previous = self.snapshot
         self.snapshot = snapshot
-        self.query_one("#watch-state", Static).update(state_text(snapshot))
+        self.set_text("#watch-state", state_text(snapshot))
         self.show_progress(snapshot)
         self.show_curves()
-        self.query_one("#watch-metrics-text", Static).update(metrics_text(snapshot))
+        self.set_text("#watch-metrics-text", metrics_text(snapshot))
         gpu_plot = self.query_one("#plot-gpu", CurvePlot)
         gpu_plot.display = bool(snapshot.gpu)
         if snapshot.gpu:
             gpu_plot.show(snapshot.gpu)
-        self.query_one("#watch-lora-text", Static).update(lora_text(snapshot))
+        self.set_text("#watch-lora-text", lora_text(snapshot))
         if snapshot.log_lines is not None and snapshot.log_lines != self.shown_log:
             self.shown_log = snapshot.log_lines
             log = self.query_one("#watch-log-text", Log)
@@ -707,6 +712,16 @@ class RunWatcherScreen(Screen[None]):
             self.refresh_bindings()
         self.shown_at = time.monotonic()
 
+    def set_text(self, selector: str, text: Text) -> None:
+        """Update a Static only when its text changed, and lay the screen out again only when its shape did
+        (a relayout of the whole screen is most of a frame's cost while a long run replays)."""
+        shown = self.shown_text.get(selector)
+        if shown is not None and shown[0] == text:
+            return
+        shape = (len(text.plain) // max(1, self.size.width), text.plain.count("\n"))
+        self.shown_text[selector] = (text, shape)
+        self.query_one(selector, Static).update(text, layout=shown is None or shown[1] != shape)
+
     def show_progress(self, snapshot: WatchSnapshot) -> None:
         """The progress bar and its line: step/max, epoch, ETA, pace."""
         progress = progress_of(snapshot)
@@ -721,7 +736,7 @@ class RunWatcherScreen(Screen[None]):
             parts.append(f"ETA {duration(progress.eta_s)}")
         if progress.steps_per_s is not None:
             parts.append(f"{progress.steps_per_s:.3g} it/s")
-        self.query_one("#watch-progress-text", Static).update(Text(" · ".join(parts), no_wrap=True))
+        self.set_text("#watch-progress-text", Text(" · ".join(parts), no_wrap=True))
 
     def show_curves(self) -> None:
         """Loss and eval loss on one plot, the learning rate on the other."""
@@ -739,7 +754,7 @@ class RunWatcherScreen(Screen[None]):
         strip = self.query_one("#watch-alerts", Static)
         strip.display = bool(snapshot.alerts)
         if snapshot.alerts:
-            strip.update(alerts_text(snapshot.alerts))
+            self.set_text("#watch-alerts", alerts_text(snapshot.alerts))
         fresh = snapshot.alerts[self.notified_alerts :]
         self.notified_alerts = len(snapshot.alerts)
         for alert in fresh[:3]:

@@ -25,6 +25,7 @@ SERIES_CLASSES = tuple(f"curve-plot--series-{i}" for i in range(6))
 _DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 _BRAILLE = 0x2800
 NO_DATA = "no data yet"
+COMPONENTS = ("curve-plot--title", "curve-plot--axis", *SERIES_CLASSES)
 
 
 def _label(value: float, log_y: bool) -> str:
@@ -73,7 +74,7 @@ class CurvePlot(Widget):
     CurvePlot > .curve-plot--series-4 { color: $error; }
     CurvePlot > .curve-plot--series-5 { color: $secondary; }
     """
-    COMPONENT_CLASSES = {"curve-plot--title", "curve-plot--axis", *SERIES_CLASSES}
+    COMPONENT_CLASSES = set(COMPONENTS)
 
     def __init__(self, title: str = "", *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -84,6 +85,11 @@ class CurvePlot(Widget):
         self._cache_key: tuple[object, ...] | None = None
         self._lines: list[Strip] = []
         self._version = 0
+        # (x min, x max, y min, y max) of the finite points, and each series downsampled per plot width:
+        # both computed once per `show`, so a redraw costs what the widget's size does.
+        self._bounds = (0.0, 1.0, 0.0, 1.0)
+        self._sampled: dict[int, dict[str, list[Point]]] = {}
+        self._style_cache: tuple[object, tuple[Style, dict[str, Style]]] | None = None
         # How many points the last frame drew per series (tests check it is bounded by the width).
         self.drawn: dict[str, int] = {}
 
@@ -95,6 +101,15 @@ class CurvePlot(Widget):
         for name, points in series.items():
             finite = [float(y) for _, y in points if isinstance(y, int | float) and math.isfinite(y)]
             self._latest[str(name)] = finite[-1] if finite else None
+        drawable = [pts for pts in self._series.values() if pts]
+        if drawable:
+            self._bounds = (
+                min(min(p[0] for p in pts) for pts in drawable),
+                max(max(p[0] for p in pts) for pts in drawable),
+                min(min(p[1] for p in pts) for pts in drawable),
+                max(max(p[1] for p in pts) for pts in drawable),
+            )
+        self._sampled.clear()
         self._version += 1
         self.refresh()
 
@@ -106,6 +121,7 @@ class CurvePlot(Widget):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache_key = None
+        self._style_cache = None
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size
@@ -117,43 +133,50 @@ class CurvePlot(Widget):
             return self._lines[y]
         return Strip.blank(width, self.rich_style)
 
-    def _style(self, name: str) -> Style:
-        return self.rich_style + self.get_component_rich_style(name, partial=True)
+    def _styles(self) -> tuple[Style, dict[str, Style]]:
+        """The base style and each component's, looked up once per frame (each lookup walks the DOM)."""
+        theme = self.app.theme
+        if self._style_cache is None or self._style_cache[0] != theme:
+            base = self.rich_style
+            styles = {name: base + self.get_component_rich_style(name, partial=True) for name in COMPONENTS}
+            self._style_cache = (theme, (base, styles))
+        return self._style_cache[1]
 
-    def _text_line(self, parts: list[tuple[str, Style]], width: int) -> Strip:
+    @staticmethod
+    def _text_line(parts: list[tuple[str, Style]], width: int, base: Style) -> Strip:
         segments = [Segment(text, style) for text, style in parts if text]
-        return Strip(segments).crop_extend(0, width, self.rich_style)
+        return Strip(segments).crop_extend(0, width, base)
 
-    def _legend(self, width: int) -> Strip:
+    def _legend(self, width: int, base: Style, styles: dict[str, Style]) -> Strip:
         parts: list[tuple[str, Style]] = []
         if self.title:
-            parts.append((self.title + "  ", self._style("curve-plot--title")))
+            parts.append((self.title + "  ", styles["curve-plot--title"]))
         for index, name in enumerate(self._series):
             latest = self._latest.get(name)
             value = f" {latest:.4g}" if latest is not None else ""
-            parts.append(("━ ", self._style(SERIES_CLASSES[index % len(SERIES_CLASSES)])))
-            parts.append((f"{name}{value}  ", self.rich_style))
-        return self._text_line(parts, width)
+            parts.append(("━ ", styles[SERIES_CLASSES[index % len(SERIES_CLASSES)]]))
+            parts.append((f"{name}{value}  ", base))
+        return self._text_line(parts, width, base)
 
     def _draw(self, width: int, height: int) -> list[Strip]:
         """Every line of the widget at this size."""
         if width <= 0 or height <= 0:
             return []
-        lines = [self._legend(width)]
-        axis = self._style("curve-plot--axis")
+        base, styles = self._styles()
+        series_styles = [styles[name] for name in SERIES_CLASSES]
+        lines = [self._legend(width, base, styles)]
+        axis = styles["curve-plot--axis"]
         points = {name: pts for name, pts in self._series.items() if pts}
         if not points:
             self.drawn = {}
             message = NO_DATA.center(width)
-            body = [self._text_line([(message, axis)], width)] if height > 1 else []
+            body = [self._text_line([(message, axis)], width, base)] if height > 1 else []
             lines += body
             while len(lines) < height:
-                lines.append(Strip.blank(width, self.rich_style))
+                lines.append(Strip.blank(width, base))
             return lines[:height]
-        xs = [p[0] for pts in points.values() for p in (pts[0], pts[-1])]
-        x_low, x_high = min(xs), max(xs)
-        y_low = min(min(p[1] for p in pts) for pts in points.values())
-        y_high = max(max(p[1] for p in pts) for pts in points.values())
+        x_low, x_high, y_low, y_high = self._bounds
+        x_first, x_last = x_low, x_high
         top_label, bottom_label = _label(y_high, self.log_y), _label(y_low, self.log_y)
         gutter = max(cell_len(top_label), cell_len(bottom_label)) + 1
         plot_width = max(1, width - gutter)
@@ -167,8 +190,12 @@ class CurvePlot(Widget):
         cells = [[0] * plot_width for _ in range(plot_height)]
         owner: list[list[int | None]] = [[None] * plot_width for _ in range(plot_height)]
         self.drawn = {}
-        for index, (name, pts) in enumerate(points.items()):
-            sampled = downsample(pts, dot_cols * 2)
+        per_width = self._sampled.get(dot_cols)
+        if per_width is None:
+            per_width = {name: downsample(pts, dot_cols * 2) for name, pts in points.items()}
+            self._sampled[dot_cols] = per_width
+        for index, name in enumerate(points):
+            sampled = per_width[name]
             self.drawn[name] = len(sampled)
             previous: tuple[int, int] | None = None
             for x, y in sampled:
@@ -189,21 +216,27 @@ class CurvePlot(Widget):
             else:
                 label = ""
             segments = [Segment(label.rjust(gutter - 1) + "┤" if label else " " * (gutter - 1) + "│", axis)]
-            for col in range(plot_width):
-                bits = cells[row][col]
-                who = owner[row][col]
-                if bits and who is not None:
-                    style = self._style(SERIES_CLASSES[who % len(SERIES_CLASSES)])
-                    segments.append(Segment(chr(_BRAILLE + bits), style))
-                else:
-                    segments.append(Segment(" ", self.rich_style))
-            lines.append(Strip(Segment.simplify(segments)).crop_extend(0, width, self.rich_style))
+            # Runs of cells of one series (or blank) become one segment each.
+            run: list[str] = []
+            run_owner: int | None = -1
+            for bits, who in zip(cells[row], owner[row], strict=True):
+                who = who if bits else None
+                if who != run_owner and run:
+                    style = base if run_owner is None else series_styles[run_owner % len(series_styles)]
+                    segments.append(Segment("".join(run), style))
+                    run = []
+                run_owner = who
+                run.append(chr(_BRAILLE + bits) if bits else " ")
+            if run:
+                style = base if run_owner is None else series_styles[run_owner % len(series_styles)]
+                segments.append(Segment("".join(run), style))
+            lines.append(Strip(segments).crop_extend(0, width, base))
         if height >= 3:
-            left, right = _x_label(min(xs)), _x_label(max(xs))
+            left, right = _x_label(x_first), _x_label(x_last)
             span = max(0, plot_width - cell_len(left) - cell_len(right))
-            lines.append(self._text_line([(" " * gutter + left + " " * span + right, axis)], width))
+            lines.append(self._text_line([(" " * gutter + left + " " * span + right, axis)], width, base))
         while len(lines) < height:
-            lines.append(Strip.blank(width, self.rich_style))
+            lines.append(Strip.blank(width, base))
         return lines[:height]
 
 
