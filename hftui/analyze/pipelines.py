@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hftui.analyze.tasks import analyzer_task, tag_fits
+from hftui.libraries import import_serially
 
 if TYPE_CHECKING:
     import torch
@@ -127,6 +128,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 def _architecture_tasks(architectures: Iterable[str]) -> tuple[set[str], str | None]:
     """The analysis tasks whose auto-model tables hold one of `architectures`, and the first one seen."""
+    import_serially("transformers")
     from transformers.models.auto import modeling_auto
 
     fits: set[str] = set()
@@ -322,6 +324,7 @@ def load_pipeline(task: str, model: str, device: str, dtype: Any = None, trust_r
 
     The bars would write over a terminal UI; the caller reports load phases itself.
     """
+    import_serially("transformers")
     from transformers import pipeline
     from transformers.utils import logging as hf_logging
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from hftui.data.sampler import SampleError, SampleSource, detect_local_format
+from hftui.libraries import import_serially
 
 CONVERT_ERROR_KINDS = (
     "not_found",
@@ -469,6 +470,7 @@ def _quiet_datasets() -> Iterator[None]:
 
 def _load(path: Path) -> Any:
     """Load one local file or folder as a `datasets.Dataset` (its train split), or raise ConvertError."""
+    import_serially("datasets")
     import datasets
 
     # The sampler's format detection and error wording, so both read files the same way.
@@ -601,6 +603,7 @@ def convert(
 
 
 def _convert(plan: ConvertPlan, step: Callable[[str], None]) -> ConvertReport:
+    import_serially("datasets")
     import datasets
 
     assert plan.label is not None and plan.output is not None  # check_plan saw to it

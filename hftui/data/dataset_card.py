@@ -17,6 +17,7 @@ from typing import Any
 from hftui.hub.cards import CardText
 from hftui.hub.licenses import LicenseTerms
 from hftui.hub.model_card import _kind, _license, _names, _scalar_text, _text
+from hftui.libraries import import_serially
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,7 @@ def _yaml_features(value: object, config: str, problems: list[str]) -> dict[str,
     """Card YAML features (a list of {name, dtype}) as `Features.to_dict()`, read by datasets itself."""
     if value is None:
         return None
+    import_serially("datasets")
     from datasets import Features
 
     try:

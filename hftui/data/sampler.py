@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hftui.data.row_filter import FilterError, parse_row_filter
+from hftui.libraries import import_serially
 
 SAMPLE_ERROR_KINDS = (
     "not_found",
@@ -147,6 +148,7 @@ def list_configs(source: SampleSource) -> list[str]:
     """The configs of a Hub dataset (asks the Hub); a local source has one, "default"."""
     if source.kind != "hub":
         return ["default"]
+    import_serially("datasets")
     import datasets
 
     try:
@@ -221,6 +223,7 @@ def _decode_audio_path(value: Any) -> Any:
 
 def _open_stream(source: SampleSource) -> Any:
     """The streaming IterableDataset of the source's split."""
+    import_serially("datasets")
     import datasets
 
     builder, arguments = load_arguments(source)

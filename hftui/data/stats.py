@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hftui.data.cells import describe_cell
+from hftui.libraries import import_serially
 
 # A column with at most this many distinct values is shown as value counts, like a class column.
 _FEW_VALUES = 20
@@ -87,6 +88,7 @@ def save_sample(rows: Sequence[Mapping[str, Any]], path: Path, *, features: Mapp
     suffix = path.suffix.lower()
     if suffix not in (".parquet", ".jsonl"):
         raise ValueError(f"A sample can be saved as .parquet or .jsonl, not {path.suffix or 'a file without suffix'}.")
+    import_serially("datasets")
     from datasets import Dataset, Features
 
     dataset = Dataset.from_list(

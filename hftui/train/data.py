@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hftui.data.sampler import SampleError, SampleOptions, SampleSource
+from hftui.libraries import import_serially
 from hftui.train.spec import DatasetRef
 
 LABELS_FILE = "labels.json"
@@ -48,6 +49,7 @@ def peek(source: SampleSource) -> tuple[tuple[str, ...], dict[str, Any] | None]:
 
 def load_split(source: SampleSource) -> Any:
     """One split as a `datasets.Dataset`; failures become TrainingInputError with the sampler's wording."""
+    import_serially("datasets")
     import datasets
 
     from hftui.data.sampler import explain_sample_error, load_arguments

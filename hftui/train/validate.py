@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from hftui.libraries import import_serially
 from hftui.train.lora import linear_module_names, unmatched_targets
 from hftui.train.spec import DATASET_KINDS, PRECISIONS, STRATEGIES, TASKS, RunSpec, looks_like_path
 
@@ -191,6 +192,7 @@ def _check_dataset(spec: RunSpec) -> list[SpecProblem]:
 
 
 def _head_mapping(task: str) -> dict[str, str]:
+    import_serially("transformers")
     from transformers.models.auto import modeling_auto
 
     if task == "image-classification":
@@ -221,6 +223,7 @@ def no_head_message(base_model: str, config: Any, task: str) -> str:
 
 def load_config(base_model: str) -> Any:
     """The base model's config (local folder, cache, or the Hub when online)."""
+    import_serially("transformers")
     from transformers import AutoConfig
 
     folder = Path(base_model).expanduser()
@@ -229,6 +232,7 @@ def load_config(base_model: str) -> Any:
 
 def empty_model(config: Any, task: str) -> Any:
     """The task model for `config` on the meta device: its module names without allocating weights."""
+    import_serially("transformers")
     import torch
     from transformers import AutoModelForImageClassification, AutoModelForSequenceClassification
 
