@@ -132,7 +132,7 @@ async def test_a_live_run_shows_progress_metrics_curves_and_new_events(tmp_path:
         await wait_until(pilot, lambda: "step 10/20" in text_of(screen, "#watch-progress-text"))
         assert "running" in text_of(screen, "#watch-state")
         progress = text_of(screen, "#watch-progress-text")
-        assert "epoch 1.00" in progress and "ETA 10s" in progress and "2 it/s" in progress
+        assert "epoch 1.00" in progress and "ETA 5s" in progress and "2 it/s" in progress
         bar = screen.query_one(ProgressBar)
         assert (bar.total, bar.progress) == (20, 10)
         loss_plot = screen.query_one("#plot-loss", CurvePlot)

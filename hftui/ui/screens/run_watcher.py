@@ -222,7 +222,10 @@ class RunWatch:
         self.events_seen += len(events)
         refresh_lora = False
         for event in events:
-            self.latest[event.kind] = event
+            # The Trainer's end-of-training summary is a log without a loss: kept apart, so the latest
+            # training values stay on screen after it.
+            summary = event.kind == "log" and "train_runtime" in event.data
+            self.latest["train_summary" if summary else event.kind] = event
             if event.kind == "gpu":
                 devices = event.get("devices")
                 first = devices[0] if isinstance(devices, list) and devices and isinstance(devices[0], dict) else {}
@@ -368,6 +371,7 @@ def progress_of(snapshot: WatchSnapshot) -> Progress:
     latest = snapshot.latest
     out = Progress()
     progress, started, log = latest.get("progress"), latest.get("started"), latest.get("log")
+    summary = latest.get("train_summary")
     steps = [e.step for e in latest.values() if e.step is not None and e.kind in ("log", "eval", "progress", "gpu")]
     out.step = max(steps) if steps else None
     if progress is not None:
@@ -378,11 +382,16 @@ def progress_of(snapshot: WatchSnapshot) -> Progress:
         out.samples_per_s = progress.number("samples_per_s")
     if out.max_steps is None and started is not None and isinstance(started.get("max_steps"), int):
         out.max_steps = started.get("max_steps")
-    if out.epoch is None and log is not None:
-        out.epoch = log.number("epoch")
-    if log is not None and out.samples_per_s is None:
-        out.samples_per_s = log.number("train_samples_per_second")
-        out.steps_per_s = out.steps_per_s or log.number("train_steps_per_second")
+    # Progress events come every few seconds, logs more often: the newer of the two says the epoch.
+    if log is not None and log.number("epoch") is not None:
+        if out.epoch is None or progress is None or (log.step or 0) > (progress.step or 0):
+            out.epoch = log.number("epoch")
+    if summary is not None and out.samples_per_s is None:
+        out.samples_per_s = summary.number("train_samples_per_second")
+        out.steps_per_s = out.steps_per_s or summary.number("train_steps_per_second")
+    # The ETA from the pace at the last progress event, counted from the newest step seen.
+    if out.steps_per_s and out.max_steps and out.step is not None:
+        out.eta_s = max(0.0, (out.max_steps - out.step) / out.steps_per_s)
     final = latest.get(snapshot.state) if snapshot.state in ("finished", "stopped", "failed") else None
     if final is not None and final.step is not None:
         out.step = final.step
