@@ -438,7 +438,7 @@ def metrics_text(snapshot: WatchSnapshot) -> Text:
         if log.get("nonfinite"):
             parts.append("non-finite: " + ", ".join(f"{k}={v}" for k, v in dict(log.get("nonfinite")).items()))
         out.append("train  ", style="bold")
-        out.append("  ".join(parts) + f"   (step {log.step})\n")
+        out.append(f"@{log.step}  " + "  ".join(parts) + "\n")
     evaluation = latest.get("eval")
     if evaluation is not None and isinstance(evaluation.get("metrics"), dict):
         metrics = evaluation.get("metrics")
@@ -448,7 +448,7 @@ def metrics_text(snapshot: WatchSnapshot) -> Text:
             if name in metrics
         ]
         out.append("eval   ", style="bold")
-        out.append("  ".join(parts) + f"   (step {evaluation.step})\n")
+        out.append(f"@{evaluation.step}  " + "  ".join(parts) + "\n")
     progress = progress_of(snapshot)
     pace = []
     if progress.steps_per_s is not None:
