@@ -155,7 +155,11 @@ async def test_a_live_run_shows_progress_metrics_curves_and_new_events(tmp_path:
         # Events appended while the watcher is open appear; a corrupt line is skipped with a warning.
         append_raw(run_dir, b'{"event": "log", "step": 11, "loss": \n')
         log_steps(run_dir, range(12, 15, 2))
+        device = {"index": 0, "utilization": 87.0, "memory_used": 10 * 1024**3, "memory_total": 80 * 1024**3}
+        append(run_dir, "gpu", 14, devices=[device])
         await wait_until(pilot, lambda: "step 14/20" in text_of(screen, "#watch-progress-text"))
+        await wait_until(pilot, lambda: "0: 87% 10.0/80 GiB" in text_of(screen, "#watch-metrics-text"))
+        assert screen.query_one("#plot-gpu", CurvePlot).display
         assert loss_plot.drawn["loss"] == 7
         assert any("line" in n and "corrupt" in n for n in notes(app))
         assert "1 line(s) skipped" in text_of(screen, "#watch-state")
@@ -312,3 +316,26 @@ async def test_a_real_run_watched_stopped_resumed_and_reopened_in_a_new_app(
     metrics = json.loads((run_dir / "metrics.json").read_text())
     scores = {result.metric_type: result.metric_value for result in card.data.eval_results}
     assert scores["accuracy"] == round(metrics["accuracy"], 4)
+
+
+async def test_a_tensorboard_log_dir_shows_curves_and_refreshes_read_only(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    summary_writer = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
+    log_dir = tmp_path / "tb"
+    writer = summary_writer(str(log_dir))
+    for step in (1, 2):
+        writer.add_scalar("train/loss", 1.0 / step, step)
+        writer.add_scalar("train/learning_rate", 1e-3, step)
+    writer.flush()
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_watcher(app, pilot, log_dir)
+        loss_plot = screen.query_one("#plot-loss", CurvePlot)
+        await wait_until(pilot, lambda: loss_plot.drawn.get("loss") == 2)
+        assert "TensorBoard log dir: read-only" in text_of(screen, "#watch-state")
+        assert screen.check_action("stop", ()) is False
+        writer.add_scalar("train/loss", 0.2, 3)
+        writer.add_scalar("eval/loss", 0.3, 3)
+        writer.flush()
+        await wait_until(pilot, lambda: loss_plot.drawn == {"loss": 3, "eval_loss": 1})
+    writer.close()
