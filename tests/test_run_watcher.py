@@ -230,6 +230,14 @@ async def test_a_finished_run_replays_with_its_final_metrics_and_exports(tmp_pat
         assert rows[99]["eval_accuracy"] == 0.9 and rows[-1]["step"] == 400
         assert str(run_dir / EXPORT_CSV) in next(n for n in notes(app) if "written" in n)
 
+        # p publishes the saved model: missing here, so it says so; once there, the publish screen opens on it.
+        await pilot.press("p")
+        await wait_until(pilot, lambda: any("no saved model to publish" in n for n in notes(app)))
+        (run_dir / "model").mkdir()
+        await pilot.press("p")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "PublishScreen")
+        assert app.screen.folder == (run_dir / "model").resolve()
+
 
 def trainer_state(steps: int) -> dict[str, Any]:
     """A trainer_state.json after `steps` steps: a log each step, an evaluation every 5 (the history only grows)."""

@@ -336,3 +336,24 @@ async def test_L_opens_the_lora_comparison_for_the_highlighted_base_model(tmp_pa
         await pilot.press("L")
         await wait_until(pilot, lambda: isinstance(app.screen, LoraCompareScreen))
         assert app.screen.base_model == "org/small-encoder"  # type: ignore[attr-defined]
+
+
+async def test_p_publishes_a_finished_runs_model_and_says_why_a_running_one_cannot(
+    tmp_path: Path, runs_root: Path, live_lock: list[int]
+) -> None:
+    done = finished_run(runs_root, "20250101-000000-done")
+    (done / "model").mkdir()
+    (done / "model" / "config.json").write_text('{"model_type": "bert"}')
+    make_live(make_run(runs_root, "20250102-000000-live"), live_lock)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        from hftui.ui.screens.publish import PublishScreen
+
+        screen = await open_training(pilot)
+        await wait_until(pilot, lambda: len(screen.runs) == 2)
+        await pilot.press("p")  # the newest, live run: nothing saved yet
+        await wait_until(pilot, lambda: any("no saved model to publish" in note for note in notes(app)))
+        assert app.screen is screen
+        await pilot.press("j", "p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PublishScreen))
+        assert app.screen.folder == (done / "model").resolve() and app.screen.kind == "model"

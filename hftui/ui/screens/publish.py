@@ -99,6 +99,19 @@ def default_repo_name(folder: Path) -> str:
     return _NAME_UNSAFE.sub("-", folder.name).strip("-.") or "my-model"
 
 
+def publish_run_model(screen: Screen, model_dir: str | None, state: str) -> None:
+    """Open publishing on a training run's saved model (or adapter) folder, or say why there is none yet."""
+    folder = Path(model_dir) if model_dir else None
+    if folder is None or not folder.is_dir():
+        screen.notify(
+            f"This run ({state}) has no saved model to publish: a run saves model/ with its card when it finishes.",
+            severity="warning",
+            markup=False,
+        )
+        return
+    screen.app.push_screen(PublishScreen(folder, "model"))
+
+
 class PublishScreen(Screen[None]):
     """A folder to the Hub as one commit; p publishes, escape or c cancels, y/i copy the URL/commit id."""
 

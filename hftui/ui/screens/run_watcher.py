@@ -593,6 +593,7 @@ class RunWatcherScreen(Screen[None]):
         Binding("s", "stop", "Stop", id="watcher.stop"),
         Binding("r", "resume", "Resume", id="watcher.resume"),
         Binding("e", "export", "Export", id="watcher.export"),
+        Binding("p", "publish", "Publish", id="watcher.publish"),
         Binding("l", "toggle_log", "Log", id="watcher.log"),
         Binding("g", "toggle_log_y", "Log-y", id="watcher.log-y"),
         Binding("1", "tab('watch-curves')", "Curves", show=False, id="watcher.tab-curves"),
@@ -786,6 +787,19 @@ class RunWatcherScreen(Screen[None]):
             resumable = snapshot.state == "stopped" or (snapshot.state == "failed" and snapshot.checkpoints > 0)
             return True if resumable else None
         return True
+
+    def action_publish(self) -> None:
+        """Publish the run's saved model once it has finished (hftui's own runs; foreign folders say so)."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        if snapshot.kind != "run":
+            self.notify("This folder was not trained by hftui: publish it with publish: FOLDER (ctrl+p).", markup=False)
+            return
+        from hftui.ui.screens.publish import publish_run_model
+
+        finished = snapshot.latest.get("finished")
+        publish_run_model(self, finished.get("model_dir") if finished is not None else None, snapshot.state)
 
     def action_back(self) -> None:
         """Back to where the watcher was opened from (the run goes on)."""

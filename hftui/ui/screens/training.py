@@ -230,6 +230,7 @@ class TrainingScreen(HubScreen):
         Binding("C", "compare", "Compare", id="training.compare"),
         Binding("L", "lora_compare", "LoRA vs full", show=False, id="training.lora-compare"),
         Binding("o", "open_folder", "Open folder", id="training.open"),
+        Binding("p", "publish", "Publish", id="training.publish"),
     ]
 
     def __init__(self) -> None:
@@ -371,6 +372,14 @@ class TrainingScreen(HubScreen):
         run = self._selected()
         if run is not None:
             self._open_watcher(run.path)
+
+    def action_publish(self) -> None:
+        """Publish the highlighted run's saved model, with the card the run wrote (editable from there)."""
+        run = self._selected()
+        if run is not None:
+            from hftui.ui.screens.publish import publish_run_model
+
+            publish_run_model(self, run.model_dir, run.state)
 
     def _open_watcher(self, path: Path) -> None:
         try:
