@@ -249,7 +249,9 @@ class RunCompareScreen(Screen[None]):
         self._columns: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield Static(plain(f"Compare {len(self.run_paths)} runs"), id="compare-heading", classes="screen-heading")
+        count = len(self.run_paths)
+        heading = f"Compare {count} run{'s' if count != 1 else ''}"
+        yield Static(plain(heading), id="compare-heading", classes="screen-heading")
         yield Static(plain("reading the runs…"), id="compare-status")
         yield CurvePlot(CURVE_TITLES[self.curve], id="compare-plot")
         table: DataTable[Any] = DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
@@ -400,7 +402,8 @@ class RunCompareScreen(Screen[None]):
         """How many runs were read, which failed, and the keys' meaning."""
         read = sum(1 for run in self.runs.values() if run.error is None)
         failed = [run.label for run in self.runs.values() if run.error]
-        parts = [f"{read} of {len(self.run_paths)} runs read" + ("" if self.loaded else "…")]
+        count = len(self.run_paths)
+        parts = [f"{read} of {count} run{'s' if count != 1 else ''} read" + ("" if self.loaded else "…")]
         if failed:
             parts.append("unreadable: " + ", ".join(failed))
         missing = [
