@@ -147,9 +147,11 @@ def state_text(record: RunRecord) -> str:
 
 
 def duration_text(seconds: float | None) -> str:
-    """`45s`, `3m05s`, `2h07m`, or `-`."""
+    """`45s`, `3m05s`, `2h07m`, `<1s`, or `-`."""
     if seconds is None:
         return "-"
+    if seconds < 1:
+        return "<1s"
     whole = int(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
