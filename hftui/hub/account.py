@@ -148,6 +148,16 @@ def fetch_whoami(api: HfApi) -> WhoAmI:
     return whoami_from_response(api.whoami())
 
 
+def ask_whoami(api: HfApi) -> tuple[WhoAmI | None, str | None]:
+    """(who the token belongs to, None), or (None, why the Hub could not say) in words; never raises."""
+    from hftui.hub.errors import explain_hub_error
+
+    try:
+        return fetch_whoami(api), None
+    except Exception as error:  # every Hub failure becomes a sentence on the screen
+        return None, explain_hub_error(error, endpoint=api.endpoint).message
+
+
 def login_with_token(token: str) -> str:
     """Check a pasted token with the Hub and store it as `hf auth login` does (named, active, file mode 0600);
     returns the name it was stored under. Raises ValueError for an organisation token, the Hub's error for a

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from hftui.train.events import RunEvent
 
 STATE_FILE = "trainer_state.json"
+Signature = tuple[tuple[str, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,8 @@ def is_trainer_output_dir(path: Path) -> bool:
     return (path / STATE_FILE).is_file() or any((p / STATE_FILE).is_file() for _, p in _checkpoints(path))
 
 
-def signature(path: Path) -> tuple[tuple[str, int, int], ...]:
-    """(name, size, mtime) of every state file: compare two to know whether to read the folder again."""
-    path = Path(path)
-    files = [path / STATE_FILE] + [p / STATE_FILE for _, p in _checkpoints(path)]
+def file_signature(files: Iterable[Path]) -> Signature:
+    """(name, size, mtime) of each file: compare two to know whether anything was written."""
     out = []
     for file in files:
         try:
@@ -70,6 +70,12 @@ def signature(path: Path) -> tuple[tuple[str, int, int], ...]:
             continue
         out.append((str(file), stat.st_size, stat.st_mtime_ns))
     return tuple(out)
+
+
+def signature(path: Path) -> Signature:
+    """(name, size, mtime) of every state file: compare two to know whether to read the folder again."""
+    path = Path(path)
+    return file_signature([path / STATE_FILE] + [p / STATE_FILE for _, p in _checkpoints(path)])
 
 
 def _clean(value: Any) -> Any:

@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from hftui.train.events import RunEvent
+from hftui.train.foreign import Signature, file_signature
 from hftui.train.series import RunCurves
 
 EVENT_FILE_PREFIX = "events.out.tfevents."
 # How deep under a log dir event files are looked for (log_dir/runs/<name>/file is depth 3).
 MAX_DEPTH = 4
-
-Signature = tuple[tuple[str, int, int], ...]
 
 
 class TensorBoardMissing(RuntimeError):
@@ -81,18 +80,6 @@ def tensorboard_runs(log_dir: Path) -> list[Path]:
             continue
         newest[file.parent] = max(newest.get(file.parent, 0.0), moment)
     return sorted(newest, key=lambda folder: (-newest[folder], str(folder)))
-
-
-def file_signature(files: Iterable[Path]) -> Signature:
-    """(name, size, mtime) of each file: compare two to know whether anything was written."""
-    out = []
-    for file in files:
-        try:
-            stat = file.stat()
-        except OSError:
-            continue
-        out.append((str(file), stat.st_size, stat.st_mtime_ns))
-    return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
-from hftui.hub.account import AccountState, WhoAmI, fetch_whoami, login_with_token, read_account, switch_token
+from hftui.hub.account import AccountState, WhoAmI, ask_whoami, login_with_token, read_account, switch_token
 from hftui.hub.errors import explain_hub_error
 from hftui.ui.messages import TokenRead, WhoAmIFetched
 from hftui.ui.screens.base import HubScreen
@@ -123,10 +123,7 @@ class AccountScreen(HubScreen):
         api = self.app.hub_api()  # type: ignore[attr-defined]
         if api is None:
             return
-        try:
-            self.post_message(WhoAmIFetched(fetch_whoami(api)))
-        except Exception as error:
-            self.post_message(WhoAmIFetched(None, explain_hub_error(error, endpoint=api.endpoint).message))
+        self.post_message(WhoAmIFetched(*ask_whoami(api)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="account-login", description="Log in")
     def log_in(self, secret: list[str]) -> None:

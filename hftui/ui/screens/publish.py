@@ -20,7 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
-from hftui.hub.account import WhoAmI, fetch_whoami
+from hftui.hub.account import WhoAmI, ask_whoami
 from hftui.hub.card_check import CardProblem, blocking, check_card
 from hftui.hub.card_draft import CARD_FILE
 from hftui.hub.errors import explain_hub_error
@@ -195,10 +195,7 @@ class PublishScreen(Screen[None]):
         api = self.app.hub_api()  # type: ignore[attr-defined]
         if api is None:
             return
-        try:
-            self.post_message(WhoAmIFetched(fetch_whoami(api)))
-        except Exception as error:
-            self.post_message(WhoAmIFetched(None, explain_hub_error(error, endpoint=api.endpoint).message))
+        self.post_message(WhoAmIFetched(*ask_whoami(api)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="publish-plan", description="Plan the upload")
     def make_plan(self, form: PublishForm, kind_known: bool) -> None:
