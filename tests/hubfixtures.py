@@ -232,3 +232,14 @@ def hub_endpoint(local_hub: LocalHub, monkeypatch: pytest.MonkeyPatch) -> Iterat
     HfFileSystem.clear_instance_cache()  # instances carry their own endpoint and directory cache
     yield local_hub.url
     HfFileSystem.clear_instance_cache()
+
+
+@pytest.fixture
+def token_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """huggingface_hub's token file and stored tokens under this test's folder."""
+    from huggingface_hub import constants
+
+    folder = tmp_path / "hf-auth"
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(folder / "token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(folder / "stored_tokens"))
+    return folder

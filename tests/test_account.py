@@ -20,17 +20,6 @@ SCOPED_TOKEN = "hf_fineGrainedTokenForTests000000000"
 
 
 @pytest.fixture
-def token_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """huggingface_hub's token file and stored tokens under this test's folder."""
-    from huggingface_hub import constants
-
-    folder = tmp_path / "hf-auth"
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(folder / "token"))
-    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(folder / "stored_tokens"))
-    return folder
-
-
-@pytest.fixture
 def hub(local_hub: LocalHub, hub_endpoint: str, token_files: Path) -> LocalHub:
     local_hub.add_token(SECOND_TOKEN, user=HUB_USER, orgs=(HUB_ORG,), name="laptop")
     local_hub.add_token(READ_TOKEN, user="reader", role="read", name="read-only")

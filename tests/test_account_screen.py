@@ -23,17 +23,6 @@ READ_TOKEN = "hf_readTokenForTheAccountScreen000"
 TOKENS = (HUB_TOKEN, SECOND_TOKEN, READ_TOKEN)
 
 
-@pytest.fixture
-def token_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """huggingface_hub's token file and stored tokens under this test's folder."""
-    from huggingface_hub import constants
-
-    folder = tmp_path / "hf-auth"
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(folder / "token"))
-    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(folder / "stored_tokens"))
-    return folder
-
-
 def make_app(endpoint: str, tmp_path: Path, *, offline: bool = False) -> HfTuiApp:
     cache = tmp_path / "hub"
     return HfTuiApp(HubSettings(endpoint, cache.parent, cache, offline, read_token_status()))
