@@ -328,14 +328,23 @@ async def test_enter_watches_the_run_and_o_watches_a_trainer_output_dir(tmp_path
 async def test_L_opens_the_lora_comparison_for_the_highlighted_base_model(tmp_path: Path, runs_root: Path) -> None:
     from hftui.ui.screens.lora_compare import LoraCompareScreen
 
-    make_run(runs_root, "20250101-000000-done", model="org/small-encoder")
+    run_dir = runs_root / "20250101-000000-done"
+    run_dir.mkdir(parents=True)
+    data = DatasetRef("reviews.csv", text_column="review", label_column="stars")  # relative: next to the spec
+    save_spec(RunSpec("org/small-encoder", data), run_dir)
+    append_event(run_dir / EVENTS_FILE, "launched", None, attempt=1)
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_training(pilot)
         await wait_until(pilot, lambda: len(screen.runs) == 1)
         await pilot.press("L")
         await wait_until(pilot, lambda: isinstance(app.screen, LoraCompareScreen))
-        assert app.screen.base_model == "org/small-encoder"  # type: ignore[attr-defined]
+        compare = app.screen
+        assert isinstance(compare, LoraCompareScreen) and compare.base_model == "org/small-encoder"
+        # The comparison trains on the run's own data and columns.
+        assert compare.query_one("#lora-compare-dataset", Input).value == str(run_dir / "reviews.csv")
+        settings = compare.settings()
+        assert settings is not None and (settings.text_column, settings.label_column) == ("review", "stars")
 
 
 async def test_p_publishes_a_finished_runs_model_and_says_why_a_running_one_cannot(

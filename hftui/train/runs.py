@@ -93,6 +93,8 @@ class RunRecord:
     message: str | None = None
     base_model: str | None = None
     dataset: str | None = None
+    # The spec's dataset as given (location, text and label columns), for screens that train on it again.
+    dataset_ref: dict[str, Any] | None = None
     task: str | None = None
     lora: bool = False
     started_at: float | None = None
@@ -352,6 +354,7 @@ def read_run(run_dir: Path, *, now: float | None = None) -> RunRecord:
         message=state.message,
         base_model=spec.get("base_model") if isinstance(spec.get("base_model"), str) else None,
         dataset=_dataset_name(dataset),
+        dataset_ref=dataset or None,
         task=spec.get("task") if isinstance(spec.get("task"), str) else None,
         lora=isinstance(spec.get("lora"), dict),
         started_at=started_at,

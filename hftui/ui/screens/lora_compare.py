@@ -71,9 +71,22 @@ class LoraCompareScreen(Screen[None]):
         Binding("r", "run", "Run", id="lora-compare.run"),
     ]
 
-    def __init__(self, base_model: str | None = None, *, steps: int = 4, batch_size: int = 8, max_length: int = 128):
+    def __init__(
+        self,
+        base_model: str | None = None,
+        *,
+        dataset: str | None = None,
+        text_column: str = "text",
+        label_column: str = "label",
+        steps: int = 4,
+        batch_size: int = 8,
+        max_length: int = 128,
+    ):
         super().__init__()
         self.base_model = base_model or ""
+        self.dataset = dataset or ""
+        self.text_column = text_column
+        self.label_column = label_column
         self.steps = steps
         self.batch_size = batch_size
         self.max_length = max_length
@@ -91,6 +104,7 @@ class LoraCompareScreen(Screen[None]):
         with Horizontal(id="lora-compare-data"):
             yield Label("Data  ", classes="lora-compare-label")
             yield Input(
+                self.dataset,
                 placeholder="a CSV/JSONL file or Hub dataset (empty: generated rows)",
                 id="lora-compare-dataset",
                 compact=True,
@@ -122,7 +136,10 @@ class LoraCompareScreen(Screen[None]):
             self.notify("Type a base model first (a Hub id or a model folder).", markup=False)
             return None
         dataset = self.query_one("#lora-compare-dataset", Input).value.strip() or None
-        return CompareSettings(model, dataset, steps=self.steps, batch_size=self.batch_size, max_length=self.max_length)
+        columns = {"text_column": self.text_column, "label_column": self.label_column} if dataset else {}
+        return CompareSettings(
+            model, dataset, steps=self.steps, batch_size=self.batch_size, max_length=self.max_length, **columns
+        )
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:

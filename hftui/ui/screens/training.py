@@ -425,7 +425,23 @@ class TrainingScreen(HubScreen):
         except ImportError as error:
             self.notify(f"The LoRA comparison is not available: {error}", severity="error", markup=False)
             return
-        self.app.push_screen(LoraCompareScreen(run.base_model if run is not None else None))
+        if run is None:
+            self.app.push_screen(LoraCompareScreen())
+            return
+        data = run.dataset_ref or {}
+        location = data.get("location") if isinstance(data.get("location"), str) else None
+        if location and data.get("kind", "local") == "local" and not Path(location).expanduser().is_absolute():
+            location = str(run.path / location)  # a spec's relative paths follow the spec file
+        # The text dataset the run trained on; a config or an image task is not what the comparison trains.
+        usable = location and not data.get("config") and run.task != "image-classification"
+        self.app.push_screen(
+            LoraCompareScreen(
+                run.base_model,
+                dataset=location if usable else None,
+                text_column=data.get("text_column") or "text",
+                label_column=data.get("label_column") or "label",
+            )
+        )
 
     def action_open_folder(self) -> None:
         """Watch a folder hftui did not start: a Trainer output_dir or a TensorBoard log dir."""
