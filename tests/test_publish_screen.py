@@ -82,6 +82,7 @@ async def test_write_a_card_and_publish_it_with_progress(
         editor = await open_editor(pilot, folder)
         assert editor.kind == "model" and not editor.existing and editor.dirty
         area = editor.query_one("#cardedit-text", TextArea)
+        assert area.language == "markdown"  # highlighted (tree-sitter's Markdown grammar is a dependency)
         assert "pipeline_tag: text-classification" in area.text and "## How to use" in area.text
         assert editor.query_one("#cardedit-pipeline_tag", Select).value == "text-classification"
         assert ("license", "warning") in problem_fields(editor)

@@ -8,6 +8,7 @@ card) runs in a worker a moment after the last change; ctrl+s saves atomically.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,11 @@ def set_metadata(text: str, key: str, value: object) -> str | None:
     return "---\n" + front + "---\n" + body
 
 
+def markdown_language() -> str | None:
+    """ "markdown" when its tree-sitter grammar is installed (highlighting), else None (plain text)."""
+    return "markdown" if importlib.util.find_spec("tree_sitter_markdown") is not None else None
+
+
 @dataclass
 class CardDrafted(Message):
     """The folder's card (its README or a draft of each kind) and the kind its files suggest."""
@@ -238,7 +244,13 @@ class CardEditorScreen(Screen[None]):
                         else:
                             yield Input(compact=True, id=f"cardedit-{field.key}", classes="cardedit-field")
             with ContentSwitcher(initial="cardedit-text", id="cardedit-switcher"):
-                yield TextArea(id="cardedit-text", soft_wrap=True, show_line_numbers=False, compact=True)
+                yield TextArea(
+                    id="cardedit-text",
+                    language=markdown_language(),
+                    soft_wrap=True,
+                    show_line_numbers=False,
+                    compact=True,
+                )
                 with VerticalScroll(id="cardedit-preview"):
                     yield Markdown("", id="cardedit-markdown", open_links=False)
         yield OptionList(id="cardedit-problems", compact=True)
