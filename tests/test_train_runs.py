@@ -19,6 +19,7 @@ from hftui.train.runs import (
     LOCK_FILE,
     PROCESS_FILE,
     RunNotFound,
+    RunSummaryEvents,
     delete_run,
     derive_state,
     find_run,
@@ -234,3 +235,41 @@ def test_a_half_written_trainer_state_is_skipped_with_a_warning(tmp_path: Path) 
     (out / "trainer_state.json").write_text('{"global_step": 4, "log_hist')
     run = read_trainer_output(out)
     assert run.global_step == 2 and run.warnings
+
+
+def test_a_kept_summary_reads_only_what_was_appended_and_agrees_with_a_fresh_read(tmp_path: Path) -> None:
+    run_dir = _make_run(tmp_path, "20250101-000000-live")
+    path = run_dir / EVENTS_FILE
+    append_event(path, "launched", None, attempt=1)
+    append_event(path, "started", 0, max_steps=300)
+    for step in range(1, 201):
+        append_event(path, "log", step, loss=1.0 / step)
+        append_event(path, "progress", step, max_steps=300)
+        if step % 50 == 0:
+            append_event(path, "eval", step, metrics={"eval_accuracy": step / 400})
+    summary = RunSummaryEvents(run_dir)
+    now = time.time()
+    first = read_run(run_dir, now=now, summary=summary)
+    assert first.step == 200 and first.max_steps == 300 and first.best is not None and first.best.value == 0.5
+    # Only the newest progress event is kept, in its place among the others.
+    assert sum(1 for e in summary.kept if e.kind == "progress") == 0 and summary.progress is not None
+    read_so_far = summary.tail.offset
+
+    append_event(path, "progress", 250, max_steps=300)
+    append_event(path, "eval", 250, metrics={"eval_accuracy": 0.9})
+    checkpoint = {"event": "checkpoint", "time": time.time(), "step": 250, "path": "checkpoints/checkpoint-250"}
+    with path.open("a") as handle:  # append_event's own first argument is called path
+        handle.write(json.dumps(checkpoint) + "\n")
+    appended = path.stat().st_size - read_so_far
+    again = read_run(run_dir, now=now, summary=summary)
+    assert summary.tail.offset - read_so_far == appended  # the earlier 200 steps were not read again
+    fresh = read_run(run_dir, now=now)
+    assert again == fresh
+    assert again.step == 250 and again.best is not None and (again.best.value, again.best.step) == (0.9, 250)
+    assert again.last_checkpoint is not None and again.last_checkpoint.endswith("checkpoint-250")
+
+    # A replaced (shorter) file starts the summary again.
+    path.write_text("")
+    append_event(path, "launched", None, attempt=1)
+    append_event(path, "failed", None, reason="killed", message="gone")
+    assert read_run(run_dir, now=now, summary=summary).step is None

@@ -243,9 +243,9 @@ def test_the_reader_does_not_read_an_ended_unchanged_run_again(
     read: list[str] = []
     original = training.read_run
 
-    def counting(run_dir: Path) -> Any:
+    def counting(run_dir: Path, **options: Any) -> Any:
         read.append(run_dir.name)
-        return original(run_dir)
+        return original(run_dir, **options)
 
     monkeypatch.setattr(training, "read_run", counting)
     reader = training.RunsReader(runs_root)

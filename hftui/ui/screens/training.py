@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from hftui.paths import runs_dir
 from hftui.train.events import EVENTS_FILE
-from hftui.train.runs import PROCESS_FILE, RunRecord, read_run
+from hftui.train.runs import PROCESS_FILE, RunRecord, RunSummaryEvents, read_run
 from hftui.train.spec import SPEC_FILE, looks_like_path
 from hftui.ui.screens.base import HubScreen
 from hftui.ui.untrusted import plain, plain_cell
@@ -89,6 +89,7 @@ class RunsReader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._kept: dict[Path, tuple[tuple[int, ...], RunRecord]] = {}
+        self._summaries: dict[Path, RunSummaryEvents] = {}  # a live run is re-read from where the last read ended
         self._lock = threading.Lock()  # a replaced (cancelled) listing may still be reading
 
     @staticmethod
@@ -115,19 +116,26 @@ class RunsReader:
             )
         except OSError:
             self._kept.clear()
+            self._summaries.clear()
             return ()
         records = []
         kept: dict[Path, tuple[tuple[int, ...], RunRecord]] = {}
+        summaries: dict[Path, RunSummaryEvents] = {}
         for folder in folders:
             stamp = self._stamp(folder)
             previous = self._kept.get(folder)
+            summary = self._summaries.get(folder)
             if previous is not None and previous[0] == stamp and not previous[1].is_live:
                 record = previous[1]
             else:
-                record = read_run(folder)
+                summary = summary or RunSummaryEvents(folder)
+                record = read_run(folder, summary=summary)
             kept[folder] = (stamp, record)
+            if summary is not None:
+                summaries[folder] = summary
             records.append(record)
         self._kept = kept
+        self._summaries = summaries
         return tuple(records)
 
 
