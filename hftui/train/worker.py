@@ -656,7 +656,12 @@ class PlainLog(io.TextIOBase):
         self.stream = stream
 
     def write(self, text: str) -> int:
-        self.stream.write(_TERMINAL_CODES.sub("", text).replace("\r\n", "\n").replace("\r", "\n"))
+        plain = _TERMINAL_CODES.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+        self.stream.write(plain)
+        if "\n" in plain:
+            # Watchers tail train.log: a finished line reaches the file now, whatever buffering the stream has
+            # (PYTHONUNBUFFERED is set by hftui's launcher, not by accelerate launch or a user's own command).
+            self.stream.flush()
         return len(text)
 
     def flush(self) -> None:
