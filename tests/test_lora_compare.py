@@ -86,6 +86,10 @@ def test_the_command_line_prints_the_table(monkeypatch: pytest.MonkeyPatch, caps
     assert json.loads(capsys.readouterr().out)["lora"]["trainable_params"] == 300_000
     assert main(["train", "compare-lora"]) == 2
     assert main(["train", "compare-lora", "org/base", "--steps", "0"]) == 2
+    capsys.readouterr()
+    # Its options with a spec file would be ignored: refused, naming them.
+    assert main(["train", "spec.json", "--steps", "3", "--json"]) == 2
+    assert "--steps, --json belong to compare-lora" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -53,13 +53,30 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "compare-lora", "hftui train compare-lora MODEL: full fine-tuning vs LoRA, a short run of each"
     )
     lora.add_argument("--dataset", help="a CSV/JSON Lines/Parquet file or Hub dataset (default: generated rows)")
-    lora.add_argument("--text-column", default="text", help="the dataset's text column (default: text)")
-    lora.add_argument("--label-column", default="label", help="the dataset's label column (default: label)")
-    lora.add_argument("--steps", type=int, default=4, help="training steps of each variant (default: 4)")
-    lora.add_argument("--batch-size", type=int, default=8, help="batch size of both (default: 8)")
-    lora.add_argument("--max-length", type=int, default=128, help="sequence length of both (default: 128)")
-    lora.add_argument("--lora-r", type=int, default=8, help="LoRA rank (default: 8)")
-    lora.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: auto")
+    lora.add_argument(
+        "--text-column", default=COMPARE_LORA_DEFAULTS["text_column"], help="the dataset's text column (default: text)"
+    )
+    lora.add_argument(
+        "--label-column",
+        default=COMPARE_LORA_DEFAULTS["label_column"],
+        help="the dataset's label column (default: label)",
+    )
+    lora.add_argument(
+        "--steps", type=int, default=COMPARE_LORA_DEFAULTS["steps"], help="training steps of each variant (default: 4)"
+    )
+    lora.add_argument(
+        "--batch-size", type=int, default=COMPARE_LORA_DEFAULTS["batch_size"], help="batch size of both (default: 8)"
+    )
+    lora.add_argument(
+        "--max-length",
+        type=int,
+        default=COMPARE_LORA_DEFAULTS["max_length"],
+        help="sequence length of both (default: 128)",
+    )
+    lora.add_argument("--lora-r", type=int, default=COMPARE_LORA_DEFAULTS["lora_r"], help="LoRA rank (default: 8)")
+    lora.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default=COMPARE_LORA_DEFAULTS["device"], help="default: auto"
+    )
     lora.add_argument("--json", action="store_true", help="print the comparison as JSON on stdout")
     parser.epilog = f"Without --detach, progress and metrics are shown as they come; {_DETACH_HELP}."
 
@@ -117,6 +134,16 @@ def _train(args: argparse.Namespace) -> int:
     if getattr(args, "model", None) is not None:
         _say(errors, f"hftui train: one spec file at a time (got {args.spec} and {args.model})")
         return 2
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name, default in COMPARE_LORA_DEFAULTS.items()
+        if getattr(args, name, default) != default
+    ]
+    if given:
+        _say(
+            errors, f"hftui train: {', '.join(given)} belong to compare-lora; a spec file sets its own hyperparameters"
+        )
+        return 2
     from hftui.paths import runs_dir
     from hftui.train.launch import SpecInvalid, start_run
     from hftui.train.spec import SpecError, load_spec, resolve_paths
@@ -149,6 +176,18 @@ def _train(args: argparse.Namespace) -> int:
 
 
 COMPARE_LORA = "compare-lora"
+# The compare-lora options and their defaults: given with a spec file they would be ignored, so they are refused.
+COMPARE_LORA_DEFAULTS = {
+    "dataset": None,
+    "text_column": "text",
+    "label_column": "label",
+    "steps": 4,
+    "batch_size": 8,
+    "max_length": 128,
+    "lora_r": 8,
+    "device": "auto",
+    "json": False,
+}
 
 
 def compare_lora_command(args: argparse.Namespace, errors: Console) -> int:
