@@ -129,3 +129,16 @@ async def test_small_sizes_render(size: tuple[int, int]) -> None:
     _, lines = await drawn({"loss": [(float(x), float(x % 7)) for x in range(30)]}, size=size)
     assert len(lines) == size[1]
     assert all(len(line) == size[0] for line in lines)
+
+
+async def test_series_names_and_the_title_are_shown_inert() -> None:
+    # Run ids and TensorBoard tags come from folder and file names: escapes must not reach the terminal.
+    app = PlotApp()
+    async with app.run_test(size=(60, 8)) as pilot:
+        plot = app.query_one(CurvePlot)
+        plot.title = "\x1b[2Jtitle"
+        plot.show({"run\x1b]8;;http://x\x07": [(0.0, 1.0), (1.0, 2.0)]})
+        await pilot.pause()
+        text = "\n".join(lines_of(plot))
+        assert "\x1b" not in text and "\x07" not in text
+        assert "\\x1b[2Jtitle" in text and "run\\x1b]8;;http://x\\x07" in text

@@ -16,6 +16,7 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
+from hftui.hub.plain_text import printable
 from hftui.train.series import downsample
 
 Point = tuple[float, float]
@@ -150,12 +151,13 @@ class CurvePlot(Widget):
     def _legend(self, width: int, base: Style, styles: dict[str, Style]) -> Strip:
         parts: list[tuple[str, Style]] = []
         if self.title:
-            parts.append((self.title + "  ", styles["curve-plot--title"]))
+            parts.append((printable(self.title, single_line=True) + "  ", styles["curve-plot--title"]))
         for index, name in enumerate(self._series):
             latest = self._latest.get(name)
             value = f" {latest:.4g}" if latest is not None else ""
             parts.append(("━ ", styles[SERIES_CLASSES[index % len(SERIES_CLASSES)]]))
-            parts.append((f"{name}{value}  ", base))
+            # Series are named by run ids and TensorBoard tags: folder and file text, shown inert.
+            parts.append((f"{printable(name, single_line=True)}{value}  ", base))
         return self._text_line(parts, width, base)
 
     def _draw(self, width: int, height: int) -> list[Strip]:
