@@ -247,3 +247,17 @@ def test_without_the_tensorboard_package_the_follower_says_so_once(
     monkeypatch.setattr(tensorboard, "tensorboard_available", lambda: True)
     events, _ = follower.poll()
     assert [e.step for e in events] == [1, 2]
+
+
+def test_event_files_are_ordered_by_their_numbers_not_their_text(tmp_path: Path) -> None:
+    # A process's tenth writer (`.10`) was opened after its ninth (`.9`); text order says otherwise.
+    names = [f"events.out.tfevents.1700000000.host.example.42.{n}" for n in (10, 9, 2)]
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "events.out.tfevents.1699999999.host.example.42.11").write_bytes(b"")
+    assert [p.name.rsplit(".", 2)[-2:] for p in event_files(tmp_path)] == [
+        ["42", "11"],
+        ["42", "2"],
+        ["42", "9"],
+        ["42", "10"],
+    ]

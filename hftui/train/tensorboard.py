@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,9 +60,19 @@ def _walk(folder: Path, depth: int) -> Iterator[Path]:
             continue
 
 
+_NUMBERS = re.compile(r"(\d+)")
+
+
 def event_files(log_dir: Path) -> list[Path]:
     """Every TensorBoard event file under `log_dir` (a few levels deep), in folder then name (time) order."""
-    return sorted(_walk(Path(log_dir), MAX_DEPTH), key=lambda p: (str(p.parent), p.name))
+    return sorted(_walk(Path(log_dir), MAX_DEPTH), key=lambda p: (str(p.parent), _natural(p.name)))
+
+
+def _natural(name: str) -> tuple[tuple[int, int | str], ...]:
+    """A name's sort key with its numbers compared as numbers. Writers name files
+    `events.out.tfevents.<time>.<host>.<pid>.<n>`, where n counts the writers a process opened, so the tenth
+    writer of one second (`.10`) must come after the ninth (`.9`)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in _NUMBERS.split(name) if part)
 
 
 def is_tensorboard_dir(path: Path) -> bool:
