@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 
@@ -43,3 +44,21 @@ def relative_time(timestamp: float | None, *, now: float | None = None) -> str:
         count = int(seconds // 60)
         return f"{count} minute{'s' if count != 1 else ''} ago"
     return "just now"
+
+
+def human_duration(seconds: object) -> str:
+    """A run's length or time left: `<1s`, `45s`, `3m05s`, `2h07m`; `-` when unknown or not a finite number."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
+        return "-"
+    if seconds < 1:
+        return "<1s"
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m" if hours else (f"{minutes}m{secs:02d}s" if minutes else f"{secs}s")
+
+
+def human_metric(value: object) -> str:
+    """A metric in a few significant digits; `-` when missing or not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "-"
+    return f"{value:.4g}"

@@ -10,7 +10,7 @@ from hftui.analyze.device import ComputeDevice, detect_device, parse_nvidia_smi
 from hftui.hub.cards import parse_card, read_card
 from hftui.hub.plain_text import printable
 from hftui.hub.settings import HubSettings, mask_token, read_token_status
-from hftui.humanize import human_count, human_size, relative_time
+from hftui.humanize import human_count, human_duration, human_metric, human_size, relative_time
 from hftui.paths import hftui_home
 from hftui.preferences import Preferences, load_preferences, save_preferences
 
@@ -114,6 +114,15 @@ def test_humanize() -> None:
     assert relative_time(1000.0, now=1000.0 + 3 * 86400) == "3 days ago"
     assert relative_time(1000.0, now=1030.0) == "just now"
     assert relative_time(None) == "never"
+    assert [human_duration(s) for s in (None, float("nan"), 0.4, 45, 185, 7620)] == [
+        "-",
+        "-",
+        "<1s",
+        "45s",
+        "3m05s",
+        "2h07m",
+    ]
+    assert [human_metric(v) for v in (None, float("inf"), True, 0.123456, 3)] == ["-", "-", "-", "0.1235", "3"]
 
 
 def test_parse_card_variants() -> None:

@@ -18,6 +18,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hftui.humanize import human_duration
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -308,15 +310,6 @@ def run_runs(args: argparse.Namespace) -> int:
     return follow(run_dir, errors)
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m" if hours else (f"{minutes}m{secs:02d}s" if minutes else f"{secs}s")
-
-
 def _state_text(record: RunRecord) -> str:
     if record.reason and record.state in ("failed", "stopped"):
         return f"{record.state} ({record.reason})"
@@ -357,7 +350,7 @@ def _list_runs(args: argparse.Namespace, root: Path) -> int:
                     base + (" +LoRA" if record.lora else ""),
                     record.dataset or "-",
                     record.best.label if record.best else "-",
-                    _duration(record.duration_s),
+                    human_duration(record.duration_s),
                 )
             )
         )
@@ -481,7 +474,7 @@ def _show(progress: Any, task: Any, event: RunEvent) -> None:
         if event.number("samples_per_s") is not None:
             detail.append(f"{event.number('samples_per_s'):.1f} samples/s")
         if eta is not None:
-            detail.append(f"ETA {_duration(eta)}")
+            detail.append(f"ETA {human_duration(eta)}")
         progress.update(task, completed=event.step or 0, detail="  ".join(detail))
         return
     if event.kind == "log" and event.step is not None:

@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from hftui.atomic_write import write_text_atomically
 from hftui.hub.plain_text import printable
+from hftui.humanize import human_metric
 from hftui.paths import hftui_home
 from hftui.train.events import RunEvent
 from hftui.train.follow import RunFollower, TrainerOutputFollower, follower_for, run_hyperparameters
@@ -143,12 +144,6 @@ def export_text(runs: Sequence[tuple[str, Sequence[RunEvent]]], suffix: str) -> 
         for row in metrics_rows(events):
             writer.writerow({"run": label, **row})
     return out.getvalue()
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.4g}"
 
 
 def _value(value: Any) -> str:
@@ -453,9 +448,9 @@ class RunCompareScreen(Screen[None]):
             run.kind,
             run.state,
             _value(summary.last_step),
-            _number(summary.final_loss),
-            f"{_number(best_eval[1])} @{int(best_eval[0])}" if best_eval else "-",
-            f"{_number(best_metric[1])} @{int(best_metric[0])}" if best_metric else "-",
+            human_metric(summary.final_loss),
+            f"{human_metric(best_eval[1])} @{int(best_eval[0])}" if best_eval else "-",
+            f"{human_metric(best_metric[1])} @{int(best_metric[0])}" if best_metric else "-",
             *[_value(run.hyperparameters.get(name)) for name in params],
         ]
 

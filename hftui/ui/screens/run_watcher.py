@@ -11,7 +11,6 @@ show the same curves, read-only: there is no process to stop or resume.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from hftui.atomic_write import write_text_atomically
 from hftui.hub.plain_text import printable
-from hftui.humanize import human_count, human_size
+from hftui.humanize import human_count, human_duration, human_metric, human_size
 from hftui.train.events import RunEvent
 from hftui.train.follow import RunFollower, TrainerOutputFollower, follower_for
 from hftui.train.health import HealthAlert, HealthMonitor
@@ -333,27 +332,6 @@ def export_metrics(path: Path, target: Path) -> list[Path]:
 # --- formatting ----------------------------------------------------------------------------------------
 
 
-def duration(seconds: Any) -> str:
-    """12s, 3m 05s, 1h 02m; '-' when unknown."""
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not math.isfinite(seconds):
-        return "-"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
-def number(value: Any) -> str:
-    """A metric in a few digits; '-' when missing or not finite."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return "-"
-    return f"{value:.4g}"
-
-
 @dataclass
 class Progress:
     """Step, max steps, epoch, ETA and pace as the progress bar shows them."""
@@ -434,7 +412,7 @@ def metrics_text(snapshot: WatchSnapshot) -> Text:
     log = latest.get("log")
     if log is not None:
         fields = [("loss", "loss"), ("grad_norm", "grad_norm"), ("lr", "learning_rate"), ("epoch", "epoch")]
-        parts = [f"{label} {number(log.get(name))}" for label, name in fields if log.get(name) is not None]
+        parts = [f"{label} {human_metric(log.get(name))}" for label, name in fields if log.get(name) is not None]
         if log.get("nonfinite"):
             parts.append("non-finite: " + ", ".join(f"{k}={v}" for k, v in dict(log.get("nonfinite")).items()))
         out.append("train  ", style="bold")
@@ -443,7 +421,7 @@ def metrics_text(snapshot: WatchSnapshot) -> Text:
     if evaluation is not None and isinstance(evaluation.get("metrics"), dict):
         metrics = evaluation.get("metrics")
         parts = [
-            f"{name.removeprefix('eval_')} {number(metrics.get(name))}"
+            f"{name.removeprefix('eval_')} {human_metric(metrics.get(name))}"
             for name in ("eval_loss", "eval_accuracy", "eval_f1_macro")
             if name in metrics
         ]
@@ -467,7 +445,7 @@ def metrics_text(snapshot: WatchSnapshot) -> Text:
     if isinstance(final, dict):
         out.append("final  ", style="bold")
         names = ("accuracy", "f1_macro", "loss")
-        out.append("  ".join(f"{n} {number(final.get(n))}" for n in names if n in final) + "\n")
+        out.append("  ".join(f"{n} {human_metric(final.get(n))}" for n in names if n in final) + "\n")
         out.append(confusion_text(final))
     if snapshot.warnings:
         out.append("\nskipped lines:\n", style="bold")
@@ -489,7 +467,7 @@ def gpu_text(snapshot: WatchSnapshot) -> str:
             memory = (
                 f"{used / GIB:.1f}/{total / GIB:.0f} GiB" if isinstance(used, int) and isinstance(total, int) else ""
             )
-            parts.append(f"{device.get('index', '?')}: {number(device.get('utilization'))}% {memory}".strip())
+            parts.append(f"{device.get('index', '?')}: {human_metric(device.get('utilization'))}% {memory}".strip())
         return " · ".join(parts)
     started = snapshot.latest.get("started")
     device = started.get("device") if started is not None else None
@@ -743,7 +721,7 @@ class RunWatcherScreen(Screen[None]):
         if progress.epoch is not None:
             parts.append(f"epoch {progress.epoch:.2f}")
         if snapshot.state in ("running", "starting", "watching"):
-            parts.append(f"ETA {duration(progress.eta_s)}")
+            parts.append(f"ETA {human_duration(progress.eta_s)}")
         if progress.steps_per_s is not None:
             parts.append(f"{progress.steps_per_s:.3g} it/s")
         self.set_text("#watch-progress-text", Text(" · ".join(parts), no_wrap=True))

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
+from hftui.humanize import human_duration
 from hftui.paths import runs_dir
 from hftui.train.events import EVENTS_FILE
 from hftui.train.runs import PROCESS_FILE, RunRecord, RunSummaryEvents, read_run
@@ -154,18 +155,6 @@ def state_text(record: RunRecord) -> str:
     return record.state
 
 
-def duration_text(seconds: float | None) -> str:
-    """`45s`, `3m05s`, `2h07m`, `<1s`, or `-`."""
-    if seconds is None:
-        return "-"
-    if seconds < 1:
-        return "<1s"
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m" if hours else (f"{minutes}m{secs:02d}s" if minutes else f"{secs}s")
-
-
 def model_name(model: str | None) -> str:
     """A base model as a list shows it: a Hub id whole, a local folder by its name."""
     if not model:
@@ -190,7 +179,7 @@ def run_cells(record: RunRecord, marked: bool) -> tuple[str, ...]:
         model_name(record.base_model),
         record.dataset or "-",
         "LoRA" if record.lora else "full",
-        duration_text(record.duration_s),
+        human_duration(record.duration_s),
         started,
     )
 
@@ -215,7 +204,7 @@ def run_details(record: RunRecord) -> str:
     kind = "LoRA" if record.lora else "full"
     lines.append(
         f"{record.base_model or '-'} on {record.dataset or '-'} ({record.task or '-'}, {kind})  ·  "
-        f"started {record.started}  ·  ran {duration_text(record.duration_s)}"
+        f"started {record.started}  ·  ran {human_duration(record.duration_s)}"
     )
     if record.model_dir:
         lines.append(f"model: {record.model_dir}")
