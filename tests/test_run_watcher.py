@@ -136,8 +136,10 @@ async def test_a_live_run_shows_progress_metrics_curves_and_new_events(tmp_path:
         bar = screen.query_one(ProgressBar)
         assert (bar.total, bar.progress) == (20, 10)
         loss_plot = screen.query_one("#plot-loss", CurvePlot)
-        assert loss_plot.drawn == {"loss": 5, "eval_loss": 1}
-        assert screen.query_one("#plot-lr", CurvePlot).drawn == {"learning_rate": 5}
+        lr_plot = screen.query_one("#plot-lr", CurvePlot)
+        # A plot counts what it drew when it paints, which may come a frame after the text.
+        await wait_until(pilot, lambda: loss_plot.drawn == {"loss": 5, "eval_loss": 1})
+        await wait_until(pilot, lambda: lr_plot.drawn == {"learning_rate": 5})
         metrics = text_of(screen, "#watch-metrics-text")
         assert "loss 0.09091" in metrics and "grad_norm 0.5" in metrics
         assert "accuracy 0.75" in metrics and "f1_macro 0.7" in metrics and "2 samples/s" not in metrics
@@ -160,7 +162,7 @@ async def test_a_live_run_shows_progress_metrics_curves_and_new_events(tmp_path:
         await wait_until(pilot, lambda: "step 14/20" in text_of(screen, "#watch-progress-text"))
         await wait_until(pilot, lambda: "0: 87% 10.0/80 GiB" in text_of(screen, "#watch-metrics-text"))
         assert screen.query_one("#plot-gpu", CurvePlot).display
-        assert loss_plot.drawn["loss"] == 7
+        await wait_until(pilot, lambda: loss_plot.drawn.get("loss") == 7)
         assert any("line" in n and "corrupt" in n for n in notes(app))
         assert "1 line(s) skipped" in text_of(screen, "#watch-state")
         assert screen.check_action("stop", ()) is True and screen.check_action("resume", ()) is None
@@ -218,7 +220,7 @@ async def test_a_finished_run_replays_with_its_final_metrics_and_exports(tmp_pat
         matrix = metrics.split("confusion matrix")[1].splitlines()[1:4]
         assert [line.split() for line in matrix] == [["neg", "pos"], ["neg", "5", "1"], ["pos", "0", "4"]]
         assert "64 samples/s" in metrics
-        assert screen.query_one("#plot-loss", CurvePlot).drawn["eval_loss"] == 4
+        await wait_until(pilot, lambda: screen.query_one("#plot-loss", CurvePlot).drawn.get("eval_loss") == 4)
         assert screen.check_action("stop", ()) is None and screen.check_action("resume", ()) is None
 
         await pilot.press("e")
@@ -259,14 +261,14 @@ async def test_a_trainer_output_dir_shows_curves_and_refreshes_read_only(tmp_pat
         screen = await open_watcher(app, pilot, output)
         await wait_until(pilot, lambda: "step 5/50" in text_of(screen, "#watch-progress-text"))
         assert "Trainer output folder: read-only" in text_of(screen, "#watch-state")
-        assert screen.query_one("#plot-loss", CurvePlot).drawn == {"loss": 5, "eval_loss": 1}
+        await wait_until(pilot, lambda: screen.query_one("#plot-loss", CurvePlot).drawn == {"loss": 5, "eval_loss": 1})
         assert screen.check_action("stop", ()) is False and screen.check_action("resume", ()) is False
         assert "Not a LoRA run" in text_of(screen, "#watch-lora-text")
         later = output / "checkpoint-10"
         later.mkdir()
         (later / "trainer_state.json").write_text(json.dumps(trainer_state(10)))
         await wait_until(pilot, lambda: "step 10/50" in text_of(screen, "#watch-progress-text"))
-        assert screen.query_one("#plot-loss", CurvePlot).drawn == {"loss": 10, "eval_loss": 2}
+        await wait_until(pilot, lambda: screen.query_one("#plot-loss", CurvePlot).drawn == {"loss": 10, "eval_loss": 2})
 
 
 async def test_a_folder_that_is_no_run_says_so(tmp_path: Path) -> None:
