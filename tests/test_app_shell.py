@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from textual import on, work
+from textual.screen import Screen
 from textual.widgets import DataTable, Markdown
+from textual.worker import Worker, WorkerState
 
 from hftui.app import HfTuiApp
 from hftui.hub.settings import HubSettings, read_token_status
 from hftui.ui.screens.analyzer import AnalyzerScreen
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.screens.cache import CacheScreen
 from hftui.ui.screens.datasets import DatasetsScreen
 from hftui.ui.screens.help import HelpScreen
@@ -214,3 +218,39 @@ async def test_keymap_override_from_settings(tmp_path: Path, hftui_home: Path) -
         await pilot.press("z")
         await pilot.pause()
         assert app.current_mode == "cache"
+
+
+class FailingScreen(ReportsWorkerFailures, Screen[None]):
+    """A screen whose thread workers raise: one failure reported, one shown its own way."""
+
+    @work(thread=True, exit_on_error=False, group="reported", description="A reported job")
+    def reported(self) -> None:
+        raise RuntimeError("boom, reported")
+
+    @work(thread=True, exit_on_error=False, group="own-way", description="A job shown in place")
+    def own_way(self) -> None:
+        raise RuntimeError("boom, shown in place")
+
+    @on(Worker.StateChanged)
+    def show_in_place(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.group == "own-way":
+            event.prevent_default()
+            self.shown = str(event.worker.error)
+
+
+async def test_a_screens_failed_worker_is_reported_once_unless_the_screen_shows_it(tmp_path: Path) -> None:
+    app = HfTuiApp(make_settings("http://127.0.0.1:9", tmp_path / "hub", offline=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = FailingScreen()
+        await app.push_screen(screen)
+        screen.reported()
+        screen.own_way()
+        await pilot.pause()
+        for _ in range(100):  # the workers' failures arrive as messages
+            if getattr(screen, "shown", None) and any("boom" in n.message for n in app._notifications):
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.1)  # a second report, if any, would be in by now
+        failures = [n.message for n in app._notifications if "boom" in n.message]
+        assert failures == ["A reported job failed: RuntimeError: boom, reported"]  # once, not once per handler
+        assert screen.shown == "boom, shown in place"

@@ -892,10 +892,8 @@ class AnalyzerScreen(HubScreen):
 
     @on(Worker.StateChanged)
     def job_worker_changed(self, event: Worker.StateChanged) -> None:
-        """When a job's worker stops, start the next job; a worker that raised fails its job. Worker state
-        changes do not bubble, so failures of this screen's workers are handed to the app's one reporter."""
-        if event.state is WorkerState.ERROR:
-            self.app.report_worker_failure(event)  # type: ignore[attr-defined]
+        """When a job's worker stops, start the next job; a worker that raised fails its job (and is reported
+        by `ReportsWorkerFailures`)."""
         number = self.job_workers.get(event.worker)
         if number is None or not event.worker.is_finished:
             return

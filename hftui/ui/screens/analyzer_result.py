@@ -22,6 +22,7 @@ from textual.widgets import Static
 from hftui.analyze.engine import ItemResult
 from hftui.analyze.inputs import AnalysisInput
 from hftui.data.halfblocks import MAX_HEIGHT, MAX_WIDTH, HalfBlockImage, half_blocks
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.screens.dataset_preview import picture_content
 from hftui.ui.untrusted import plain
 
@@ -84,7 +85,7 @@ def _decodable(value: Any) -> Any:
     return image
 
 
-class ResultDetailScreen(ModalScreen[None]):
+class ResultDetailScreen(ReportsWorkerFailures, ModalScreen[None]):
     """The full output of one row; arrows and page keys scroll, escape or enter closes."""
 
     BINDINGS = [

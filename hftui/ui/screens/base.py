@@ -8,11 +8,27 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from hftui.ui.widgets.status_line import OfflineBanner, StatusLine
 
 
-class HubScreen(Screen[None]):
+class ReportsWorkerFailures:
+    """For screens: a worker of the screen that raised goes to the app's one reporter (a notification).
+
+    Worker state changes are posted to the worker's screen and do not bubble, so without this a screen's
+    failures would pass unseen. A screen that shows a failure its own way calls `event.prevent_default()` in
+    its handler, which keeps this one from running too.
+    """
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            report = getattr(self.app, "report_worker_failure", None)  # type: ignore[attr-defined]
+            if report is not None:
+                report(event)
+
+
+class HubScreen(ReportsWorkerFailures, Screen[None]):
     """A top-level screen (one per app mode) with the shared status line and footer."""
 
     HELP_TITLE = "Screen"

@@ -31,6 +31,7 @@ from hftui.hub.derivatives import base_license_of
 from hftui.hub.licenses import LICENSES
 from hftui.hub.pipeline_tags import PIPELINE_TAGS, SIZE_CATEGORIES
 from hftui.hub.plain_text import printable
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.screens.confirm import ConfirmScreen
 from hftui.ui.untrusted import plain
 
@@ -196,7 +197,7 @@ class CardSaved(Message):
     error: str | None = None
 
 
-class CardEditorScreen(Screen[None]):
+class CardEditorScreen(ReportsWorkerFailures, Screen[None]):
     """A folder's card: form, text, preview (v), checks; ctrl+s saves, k switches model/dataset, p publishes."""
 
     HELP_TITLE = "Card editor"

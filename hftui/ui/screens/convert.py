@@ -32,6 +32,7 @@ from hftui.data.convert import (
     report_markdown,
 )
 from hftui.hub.plain_text import printable
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.screens.choice import ChoiceScreen
 from hftui.ui.untrusted import plain, plain_cell
 
@@ -108,7 +109,7 @@ class TextPromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConvertScreen(Screen[None]):
+class ConvertScreen(ReportsWorkerFailures, Screen[None]):
     """Sources side by side (a row per target column, a column per file), mapped by keys, run in a worker."""
 
     HELP_TITLE = "Convert files"

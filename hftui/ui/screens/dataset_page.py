@@ -18,6 +18,7 @@ from hftui.data.sampler import SampleSource
 from hftui.hub.errors import HubProblem
 from hftui.hub.plain_text import printable
 from hftui.humanize import human_count, human_size
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.screens.dataset_preview import DEFAULT_ROWS, DatasetPreviewScreen
 from hftui.ui.screens.model_page import _license_lines
 from hftui.ui.untrusted import plain, plain_cell
@@ -84,7 +85,7 @@ def features_lines(details: DatasetDetails) -> list[str]:
     return lines or ["Features: not described by the card (the preview shows the columns)."]
 
 
-class DatasetPageScreen(Screen[None]):
+class DatasetPageScreen(ReportsWorkerFailures, Screen[None]):
     """One dataset, in tabs (1-4); p opens a streamed preview of the chosen config and split; escape goes back."""
 
     HELP_TITLE = "Dataset page"

@@ -27,6 +27,7 @@ from hftui.data.stats import bar, column_stats, save_sample, sort_rows, value_co
 from hftui.hub.plain_text import printable
 from hftui.paths import hftui_home
 from hftui.ui.messages import SendToAnalyzer
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.screens.choice import ChoiceScreen
 from hftui.ui.untrusted import plain, plain_cell
 
@@ -69,7 +70,7 @@ class SampleSaved(Message):
     rows: int
 
 
-class DatasetPreviewScreen(Screen[None]):
+class DatasetPreviewScreen(ReportsWorkerFailures, Screen[None]):
     """Streams `n` rows of one split; escape stops the stream (or goes back when none runs)."""
 
     HELP_TITLE = "Dataset preview"

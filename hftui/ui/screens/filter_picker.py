@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from hftui.hub.index import ModelIndex
 from hftui.hub.query import RepoQuery
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.untrusted import plain
 
 FACETS = (
@@ -44,7 +45,7 @@ class FacetValuesCounted(Message):
     values: list[tuple[str, int]]
 
 
-class FilterPickerScreen(ModalScreen[RepoQuery | None]):
+class FilterPickerScreen(ReportsWorkerFailures, ModalScreen[RepoQuery | None]):
     """First a facet, then its values with counts (from the local index); typing narrows the list.
 
     Works on a `ModelQuery` (the default facets) or a `DatasetQuery` (pass `DATASET_FACETS`, `noun="datasets"`):

@@ -30,6 +30,7 @@ from hftui.train.lora_compare import (
     LoraCompareError,
     LoraComparison,
 )
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.untrusted import plain, plain_cell
 
 GROUP = "lora-compare"
@@ -61,7 +62,7 @@ class LoraCompareFailed(Message):
     cancelled: bool = False
 
 
-class LoraCompareScreen(Screen[None]):
+class LoraCompareScreen(ReportsWorkerFailures, Screen[None]):
     """Full fine-tuning vs LoRA for one base model: a table of what a short run of each measured."""
 
     HELP_TITLE = "LoRA comparison"
@@ -225,15 +226,12 @@ class LoraCompareScreen(Screen[None]):
 
     @on(Worker.StateChanged)
     def worker_changed(self, event: Worker.StateChanged) -> None:
-        """A worker that raised is reported once, by the app, and ends the comparison."""
+        """A worker that raised ends the comparison (and is reported by `ReportsWorkerFailures`)."""
         if event.worker.group != GROUP:
             return
         if event.state is WorkerState.ERROR:
             self.running = False
             self._status(f"failed: {type(event.worker.error).__name__}: {event.worker.error}")
-            report = getattr(self.app, "report_worker_failure", None)
-            if report is not None:
-                report(event)
         elif event.state is WorkerState.CANCELLED and self.running:
             self.running = False
             self._status("cancelled")

@@ -28,6 +28,7 @@ from hftui.hub.models import ModelDetails, fetch_model_details, local_model_deta
 from hftui.hub.plain_text import printable
 from hftui.hub.seen import SeenStore
 from hftui.humanize import human_count, human_size
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.untrusted import plain, plain_cell
 
 TABS = ("card", "metadata", "license", "files", "history", "use")
@@ -114,7 +115,7 @@ def _license_lines(terms: LicenseTerms, gated: str | None, repo_url: str) -> lis
     return lines
 
 
-class ModelPageScreen(Screen[None]):
+class ModelPageScreen(ReportsWorkerFailures, Screen[None]):
     """One model, in tabs; D downloads, y copies the download command, escape goes back or cancels."""
 
     HELP_TITLE = "Model page"

@@ -35,6 +35,7 @@ from hftui.hub.publish import (
 )
 from hftui.humanize import human_size
 from hftui.ui.messages import WhoAmIFetched
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.untrusted import plain, plain_cell
 
 PLAN_DELAY_S = 0.3
@@ -112,7 +113,7 @@ def publish_run_model(screen: Screen, model_dir: str | None, state: str) -> None
     screen.app.push_screen(PublishScreen(folder, "model"))
 
 
-class PublishScreen(Screen[None]):
+class PublishScreen(ReportsWorkerFailures, Screen[None]):
     """A folder to the Hub as one commit; p publishes, escape or c cancels, y/i copy the URL/commit id."""
 
     HELP_TITLE = "Publish"

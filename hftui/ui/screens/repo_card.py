@@ -17,6 +17,7 @@ from hftui.hub.cache import CachedRepo
 from hftui.hub.cards import CardText, read_card
 from hftui.hub.plain_text import printable
 from hftui.humanize import human_size
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.untrusted import plain
 
 
@@ -37,7 +38,7 @@ class CardRead(Message):
     card: CardText
 
 
-class RepoCardScreen(Screen[None]):
+class RepoCardScreen(ReportsWorkerFailures, Screen[None]):
     """Shows one cached repo's card; the card is read in a worker, it may be large."""
 
     HELP_TITLE = "Card"

@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from hftui.atomic_write import write_text_atomically
 from hftui.hub.plain_text import printable
@@ -32,6 +32,7 @@ from hftui.paths import hftui_home
 from hftui.train.events import RunEvent
 from hftui.train.follow import RunFollower, TrainerOutputFollower, follower_for, run_hyperparameters
 from hftui.train.series import EXPORT_FIELDS, metrics_csv, metrics_rows
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.untrusted import plain, plain_cell
 from hftui.ui.widgets.curve_plot import CurvePlot
 
@@ -211,7 +212,7 @@ def _kind(follower: Any) -> str:
     return "tboard"
 
 
-class RunCompareScreen(Screen[None]):
+class RunCompareScreen(ReportsWorkerFailures, Screen[None]):
     """Overlay the chosen runs' curves; a table of their best/final metrics and differing hyperparameters."""
 
     HELP_TITLE = "Compare runs"
@@ -358,15 +359,9 @@ class RunCompareScreen(Screen[None]):
 
     @on(Worker.StateChanged)
     def worker_changed(self, event: Worker.StateChanged) -> None:
-        """A failed worker is reported by the app's one reporter, never a crash."""
+        """A read that ended (done, failed or cancelled) lets the next one start."""
         if event.worker.group == "run-compare-read" and event.worker.is_finished:
             self.reading = False
-        if event.state is WorkerState.ERROR:
-            report = getattr(self.app, "report_worker_failure", None)
-            if report is not None:
-                report(event)
-            else:
-                self.notify(f"{event.worker.description} failed: {event.worker.error}", severity="error", markup=False)
 
     # --- drawing --------------------------------------------------------------------------------------------
 

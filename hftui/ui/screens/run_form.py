@@ -35,6 +35,7 @@ from hftui.train.spec import (
     resolve_paths,
 )
 from hftui.train.validate import SpecProblem, errors_of
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.untrusted import plain
 from hftui.ui.widgets.path_input import PathInput
 
@@ -230,7 +231,7 @@ class FormValues:
         return self.screen.query_one(f"#{field_id}", Switch).value
 
 
-class RunFormScreen(ModalScreen[RunSpec | None]):
+class RunFormScreen(ReportsWorkerFailures, ModalScreen[RunSpec | None]):
     """Dismisses with a checked RunSpec (paths made absolute), or None on escape."""
 
     BINDINGS = [
@@ -700,15 +701,12 @@ class RunFormScreen(ModalScreen[RunSpec | None]):
 
     @on(Worker.StateChanged)
     def worker_failed(self, event: Worker.StateChanged) -> None:
-        """A check that raised is shown as a problem, never a crash; worker state changes do not bubble."""
-        if event.state is not WorkerState.ERROR:
-            return
-        if event.worker.group == "run-form-check":
+        """A check that raised is shown as a problem in the form (instead of a notification), never a crash."""
+        if event.state is WorkerState.ERROR and event.worker.group == "run-form-check":
+            event.prevent_default()
             self.checking = False
             error = event.worker.error
             self.show_problems([SpecProblem("", f"the checks failed: {type(error).__name__}: {error}")])
-        else:
-            self.app.report_worker_failure(event)  # type: ignore[attr-defined]
 
 
 def _with_kind(data: DatasetRef) -> DatasetRef:

@@ -25,7 +25,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Log, ProgressBar, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from hftui.atomic_write import write_text_atomically
 from hftui.hub.plain_text import printable
@@ -36,6 +36,7 @@ from hftui.train.health import HealthAlert, HealthMonitor
 from hftui.train.runs import LOG_FILE, MODEL_DIR, checkpoints_of, folder_size, read_log_tail
 from hftui.train.series import EXPORT_FIELDS, DecimatedSeries, metrics_csv, metrics_rows
 from hftui.train.spec import SPEC_FILE
+from hftui.ui.screens.base import ReportsWorkerFailures
 from hftui.ui.untrusted import plain
 from hftui.ui.widgets.curve_plot import CurvePlot
 
@@ -562,7 +563,7 @@ class RunControlled(Message):
 # --- the screen ----------------------------------------------------------------------------------------
 
 
-class RunWatcherScreen(Screen[None]):
+class RunWatcherScreen(ReportsWorkerFailures, Screen[None]):
     """One run, live: progress, curves, metrics, GPU, log tail, LoRA facts; stop, resume and export keys."""
 
     HELP_TITLE = "Run watcher"
@@ -646,14 +647,6 @@ class RunWatcherScreen(Screen[None]):
                 last_post = time.monotonic()
                 self.post_message(WatchUpdated(snapshot))
             worker.cancelled_event.wait(POLL_S)
-
-    @on(Worker.StateChanged)
-    def worker_changed(self, event: Worker.StateChanged) -> None:
-        """A worker that raised is reported by the app's one reporter, never a crash."""
-        if event.state is WorkerState.ERROR:
-            report = getattr(self.app, "report_worker_failure", None)
-            if report is not None:
-                report(event)
 
     # --- drawing -------------------------------------------------------------------------------------
 

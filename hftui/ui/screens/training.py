@@ -17,7 +17,6 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
-from textual.worker import Worker, WorkerState
 
 from hftui.humanize import human_duration
 from hftui.paths import runs_dir
@@ -568,12 +567,6 @@ class TrainingScreen(HubScreen):
     def report_failure(self, event: RunActionFailed) -> None:
         """Say why a launch, stop, resume or delete did not happen."""
         self.notify(event.message, title=event.title, severity="error", markup=False, timeout=10)
-
-    @on(Worker.StateChanged)
-    def worker_changed(self, event: Worker.StateChanged) -> None:
-        """Worker state changes do not bubble: hand this screen's failures to the app's one reporter."""
-        if event.state is WorkerState.ERROR:
-            self.app.report_worker_failure(event)  # type: ignore[attr-defined]
 
     def marked_paths(self) -> Sequence[Path]:
         """The folders of the runs marked for compare, in list order."""
