@@ -52,6 +52,29 @@ def guess_pipeline_tag(config: Mapping[str, Any]) -> str | None:
     return None
 
 
+_MODEL_FILES = ("config.json", "adapter_config.json")
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".onnx", ".ckpt")
+# Wider than _DATA_SUFFIXES: files that make a folder a dataset, not only those a card's configs can name.
+_DATA_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet", ".arrow", ".json", ".txt")
+_MAX_LISTED = 20_000  # a huge folder is judged by its first files
+
+
+def guess_card_kind(folder: Path) -> str:
+    """ "model" for a folder with a config, an adapter or weights; "dataset" for data files without them."""
+    names: list[str] = []
+    for count, path in enumerate(folder.rglob("*")):
+        if count >= _MAX_LISTED:
+            break
+        if ".git" in path.parts or not path.is_file():
+            continue
+        names.append(path.name.lower())
+    if any(name in _MODEL_FILES or name.endswith(_WEIGHT_SUFFIXES) for name in names):
+        return "model"
+    if any(name.endswith(_DATA_FILE_SUFFIXES) for name in names if name != CARD_FILE.lower()):
+        return "dataset"
+    return "model"
+
+
 def draft_model_card(folder: str | os.PathLike[str], *, base_license: str | None = None) -> str:
     """The folder's README.md text when it has one, else a new card from the Hub's model card template."""
     root = Path(folder)

@@ -25,7 +25,7 @@ from textual.widgets import ContentSwitcher, Footer, Input, Markdown, OptionList
 from textual.widgets.option_list import Option
 
 from hftui.hub.card_check import CardProblem, blocking, check_card
-from hftui.hub.card_draft import CARD_FILE, draft_dataset_card, draft_model_card, save_card
+from hftui.hub.card_draft import CARD_FILE, draft_dataset_card, draft_model_card, guess_card_kind, save_card
 from hftui.hub.cards import FRONT_MATTER_BLOCK, parse_card
 from hftui.hub.derivatives import base_license_of
 from hftui.hub.licenses import LICENSES
@@ -37,10 +37,6 @@ from hftui.ui.untrusted import plain
 
 CHECK_DELAY_S = 0.25
 KINDS = ("model", "dataset")
-_MODEL_FILES = ("config.json", "adapter_config.json")
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".onnx", ".ckpt")
-_DATA_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet", ".arrow", ".json", ".txt")
-_MAX_LISTED = 20_000  # a huge folder is judged by its first files
 
 
 @dataclass(frozen=True)
@@ -74,22 +70,6 @@ FIELDS = (
     FormField("pretty_name", "name", ("dataset",), "text"),
 )
 FIELDS_BY_KEY = {field.key: field for field in FIELDS}
-
-
-def guess_card_kind(folder: Path) -> str:
-    """ "model" for a folder with a config, an adapter or weights; "dataset" for data files without them."""
-    names: list[str] = []
-    for count, path in enumerate(folder.rglob("*")):
-        if count >= _MAX_LISTED:
-            break
-        if ".git" in path.parts or not path.is_file():
-            continue
-        names.append(path.name.lower())
-    if any(name in _MODEL_FILES or name.endswith(_WEIGHT_SUFFIXES) for name in names):
-        return "model"
-    if any(name.endswith(_DATA_SUFFIXES) for name in names if name != CARD_FILE.lower()):
-        return "dataset"
-    return "model"
 
 
 def field_value(field: FormField, value: object) -> tuple[str, ...]:

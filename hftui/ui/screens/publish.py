@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 
 from hftui.hub.account import WhoAmI, ask_whoami
 from hftui.hub.card_check import CardProblem, blocking, check_card
-from hftui.hub.card_draft import CARD_FILE
+from hftui.hub.card_draft import CARD_FILE, guess_card_kind
 from hftui.hub.errors import explain_hub_error
 from hftui.hub.publish import (
     PublishCancelled,
@@ -203,8 +203,6 @@ class PublishScreen(ReportsWorkerFailures, Screen[None]):
         """List the folder with the form's patterns, and check its card."""
         kind: str | None = None
         if not kind_known and self.folder.is_dir():
-            from hftui.ui.screens.card_editor import guess_card_kind
-
             kind = guess_card_kind(self.folder)
             form = replace(form, repo_type=kind)
         plan = plan_publish(
