@@ -68,7 +68,7 @@ async def run_app(texts: Path, model: Path, batch_size: int, cache: Path) -> Non
 
     from hftui.app import HfTuiApp
     from hftui.hub.settings import HubSettings, read_token_status
-    from hftui.ui.screens.analyzer import AnalyzerScreen
+    from hftui.ui.analyzer.screen import AnalyzerScreen
 
     app = HfTuiApp(HubSettings("http://127.0.0.1:9", cache.parent, cache, True, read_token_status()))
     async with app.run_test(size=(80, 24)) as pilot:

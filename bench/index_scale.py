@@ -1,7 +1,7 @@
 """How the local model index scales: a million synthetic Hub rows, and start-up indexing of a 500-repo cache.
 
 Builds 1,000,000 realistic model rows (org/name-variant ids, Zipf-like authors and downloads, ~40 tasks,
-~24 libraries, languages, licences, Hub-style tags) into a temporary index with `ModelIndex.upsert`, then
+~24 libraries, languages, licences, Hub-style tags) into a temporary index with `RepoIndex.upsert`, then
 reports build time, file size and p50/p95 latency of:
 
 * 200 searches, each text + two filters + a sort (varied), first page of 50;
@@ -35,8 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hftui.hub.cache import scan_local_cache
-from hftui.hub.index import ModelIndex, ModelRecord
-from hftui.hub.query import SORTS, ModelQuery
+from hftui.hub.catalog.query import SORTS, ModelQuery
+from hftui.hub.index import ModelRecord, RepoIndex
 
 TASKS = """text-generation text-classification token-classification fill-mask question-answering summarization
 translation feature-extraction sentence-similarity text2text-generation automatic-speech-recognition
@@ -406,7 +406,7 @@ def main() -> int:
         print(f"{versions}; {args.rows:,} rows into {path}")
 
         # -- build -----------------------------------------------------------------------------------------
-        index = ModelIndex(path)
+        index = RepoIndex(path)
         sample: list[ModelRecord] = []
 
         def rows() -> Iterator[ModelRecord]:
@@ -435,10 +435,10 @@ def main() -> int:
         opening = []
         for _ in range(5):
             started = time.perf_counter()
-            ModelIndex(path).close()
+            RepoIndex(path).close()
             opening.append((time.perf_counter() - started) * 1000)
         report(f"open (existing {args.rows:,}-row file)", opening)
-        index = ModelIndex(path)
+        index = RepoIndex(path)
 
         # -- queries ---------------------------------------------------------------------------------------
         queries = make_queries(rng, sample, args.queries)
@@ -503,7 +503,7 @@ def main() -> int:
         import huggingface_hub  # noqa: F401
 
         cache = write_cache(folder / "cache", args.repos, rng)
-        empty = ModelIndex(folder / "empty.sqlite")
+        empty = RepoIndex(folder / "empty.sqlite")
         for label, target in ((f"{args.rows:,}-row index", index), ("empty index", empty)):
             for attempt in ("first", "second"):
                 started = time.perf_counter()
@@ -525,7 +525,7 @@ def main() -> int:
         # -- a later session ---------------------------------------------------------------------------------
         # Every close runs PRAGMA optimize, whose sampled statistics differ from the full ANALYZE above; the
         # next session plans its queries with those, so search again as it would.
-        index = ModelIndex(path)
+        index = RepoIndex(path)
         index.search(queries[0])
         later = [timed(lambda q=q: index.search(q)) for q in queries]
         report("search again in a later session", later)

@@ -79,8 +79,8 @@ async def latency(root: Path, writes: int, interval: float) -> list[float]:
     """Seconds from each log event's write to the first paint of a snapshot holding it."""
     from hftui.train.events import EVENTS_FILE, encode_event
     from hftui.train.runs import LOCK_FILE
-    from hftui.ui.screens import run_watcher
-    from hftui.ui.screens.run_watcher import RunWatcherScreen
+    from hftui.ui.training import run_watcher
+    from hftui.ui.training.run_watcher import RunWatcherScreen
 
     run_dir = new_run(root / "live-run")
     lock = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT)
@@ -163,7 +163,7 @@ async def frames(root: Path, count: int, after_frames: int) -> tuple[list[float]
     """Frame times while replaying and afterwards, the replay's duration and the events it read."""
     from textual.screen import Screen
 
-    from hftui.ui.screens.run_watcher import RunWatcherScreen
+    from hftui.ui.training.run_watcher import RunWatcherScreen
     from hftui.ui.widgets.curve_plot import CurvePlot
 
     run_dir = big_run(root, count)

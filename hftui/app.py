@@ -16,21 +16,23 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from hftui.analyze.device import ComputeDevice, detect_device
 from hftui.analyze.inputs import AnalysisInput, count_by_modality
 from hftui.analyze.pipelines import PipelineCache
+from hftui.device import ComputeDevice, detect_device
 from hftui.hub.cache import CacheScan, scan_local_cache
 from hftui.hub.connectivity import HubReachability, probe_hub, set_offline_mode
-from hftui.hub.index import ModelIndex, default_index_path
+from hftui.hub.index import RepoIndex, default_index_path
 from hftui.hub.settings import HubSettings, TokenStatus, read_token_status
 from hftui.preferences import Preferences, load_preferences, save_preferences
+from hftui.ui.browse.models import ModelsScreen
+from hftui.ui.dialogs.help import HelpScreen
 from hftui.ui.messages import CacheScanned, DeviceDetected, HubProbed, IndexReady, SendToAnalyzer, TokenRead
 from hftui.ui.providers import CardProvider, KeyActionsProvider, OpenScreenProvider
-from hftui.ui.screens.help import HelpScreen
-from hftui.ui.screens.models import ModelsScreen
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
+
+    from hftui.ui.app_state import HubAppState
 
 GPU_REFRESH_S = 10.0
 DARK_THEME = "textual-dark"
@@ -60,11 +62,11 @@ class HfTuiApp(App[None]):
     MODES = {
         "models": ModelsScreen,
         # Only the first screen is imported before the first frame; the others when first opened.
-        "datasets": _screen_on_demand("hftui.ui.screens.datasets", "DatasetsScreen"),
-        "analyzer": _screen_on_demand("hftui.ui.screens.analyzer", "AnalyzerScreen"),
-        "training": _screen_on_demand("hftui.ui.screens.training", "TrainingScreen"),
-        "cache": _screen_on_demand("hftui.ui.screens.cache", "CacheScreen"),
-        "account": _screen_on_demand("hftui.ui.screens.account", "AccountScreen"),
+        "datasets": _screen_on_demand("hftui.ui.browse.datasets", "DatasetsScreen"),
+        "analyzer": _screen_on_demand("hftui.ui.analyzer.screen", "AnalyzerScreen"),
+        "training": _screen_on_demand("hftui.ui.training.runs", "TrainingScreen"),
+        "cache": _screen_on_demand("hftui.ui.browse.cache", "CacheScreen"),
+        "account": _screen_on_demand("hftui.ui.publish.account", "AccountScreen"),
     }
     DEFAULT_MODE = "models"
     SCREEN_TITLES = {
@@ -110,8 +112,8 @@ class HfTuiApp(App[None]):
         self.set_reactive(HfTuiApp.token, settings.token)
         self.preferences = preferences if preferences is not None else load_preferences()
         self.index_path = index_path or default_index_path()
-        self.model_index: ModelIndex | None = None
-        self._opened_index: ModelIndex | None = None
+        self.model_index: RepoIndex | None = None
+        self._opened_index: RepoIndex | None = None
         self._index_lock = threading.Lock()
         # Labels sent with Analyzer inputs (a labelled dataset sample), by input origin, for benchmarks.
         self.analyzer_labels: dict[str, object] = {}
@@ -161,7 +163,7 @@ class HfTuiApp(App[None]):
         self.post_message(CacheScanned(scan))
         with self._index_lock:  # two overlapping scans must not open the index twice
             if self._opened_index is None:
-                self._opened_index = ModelIndex(self.index_path)
+                self._opened_index = RepoIndex(self.index_path)
             index = self._opened_index
         index.index_cache(scan)
         self.post_message(IndexReady(index, index.rebuilt_reason))
@@ -288,3 +290,10 @@ class HfTuiApp(App[None]):
         yield SystemCommand("Refresh", "Retry the Hub, rescan the cache", self.action_refresh)
         yield SystemCommand("Toggle light/dark theme", "Switch and remember the theme", self.action_toggle_theme)
         yield SystemCommand("Keys", "Show every key binding", self.action_help)
+
+
+if TYPE_CHECKING:
+    # Screens read the app through `hub_app` (ui/app_state.py); the type check proves the app provides all of it.
+
+    def _matches_app_state(app: HfTuiApp) -> HubAppState:
+        return app

@@ -12,9 +12,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from hftui.app import HfTuiApp
-from hftui.hub.local_hub import LocalHub
 from hftui.hub.settings import HubSettings, read_token_status
-from hftui.ui.screens.account import AccountScreen
+from hftui.localhub.server import LocalHub
+from hftui.ui.publish.account import AccountScreen
 from tests.hubfixtures import HUB_ORG, HUB_TOKEN, HUB_USER
 from tests.pilot import screen_text, wait_until
 

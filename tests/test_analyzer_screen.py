@@ -26,12 +26,12 @@ from textual.widgets import DataTable, Static, TextArea
 from hftui.analyze.inputs import AnalysisInput
 from hftui.app import HfTuiApp
 from hftui.demo.tiny_models import SAMPLING_RATE, build_all
+from hftui.ui.analyzer.benchmark import BenchmarkSetupScreen
+from hftui.ui.analyzer.result import ResultDetailScreen
+from hftui.ui.analyzer.screen import AnalyzerScreen
+from hftui.ui.dialogs.confirm import ConfirmScreen
+from hftui.ui.dialogs.path_prompt import PathPromptScreen
 from hftui.ui.messages import SendToAnalyzer
-from hftui.ui.screens.analyzer import AnalyzerScreen
-from hftui.ui.screens.analyzer_benchmark import BenchmarkSetupScreen
-from hftui.ui.screens.analyzer_result import ResultDetailScreen
-from hftui.ui.screens.confirm import ConfirmScreen
-from hftui.ui.screens.path_prompt import PathPromptScreen
 from hftui.ui.widgets.result_rows import ResultRows
 from tests.pilot import screen_text, wait_until
 from tests.test_dataset_preview import make_app
@@ -324,7 +324,7 @@ async def test_failures_are_shown_and_the_app_goes_on(workdir: Path, monkeypatch
             raise RuntimeError("the engine broke")
 
         with monkeypatch.context() as patch:
-            patch.setattr("hftui.ui.screens.analyzer.MultiModalAnalyzer.run", broken)
+            patch.setattr("hftui.ui.analyzer.screen.MultiModalAnalyzer.run", broken)
             await pilot.press("r")
             await wait_until(pilot, lambda: screen.jobs[1].ended, timeout=30)
         assert screen.jobs[1].state == "failed" and "RuntimeError: the engine broke" in (screen.jobs[1].error or "")

@@ -15,20 +15,20 @@ from textual.worker import Worker, WorkerState
 
 from hftui.app import HfTuiApp
 from hftui.hub.settings import HubSettings, read_token_status
-from hftui.ui.screens.analyzer import AnalyzerScreen
-from hftui.ui.screens.base import ReportsWorkerFailures
-from hftui.ui.screens.cache import CacheScreen
-from hftui.ui.screens.datasets import DatasetsScreen
-from hftui.ui.screens.help import HelpScreen
-from hftui.ui.screens.model_page import ModelPageScreen
-from hftui.ui.screens.models import ModelsScreen
-from hftui.ui.screens.repo_card import RepoCardScreen
-from hftui.ui.screens.training import TrainingScreen
+from hftui.ui.analyzer.screen import AnalyzerScreen
+from hftui.ui.base import ReportsWorkerFailures
+from hftui.ui.browse.cache import CacheScreen
+from hftui.ui.browse.datasets import DatasetsScreen
+from hftui.ui.browse.model_page import ModelPageScreen
+from hftui.ui.browse.models import ModelsScreen
+from hftui.ui.browse.repo_card import RepoCardScreen
+from hftui.ui.dialogs.help import HelpScreen
+from hftui.ui.training.runs import TrainingScreen
 from hftui.ui.widgets.status_line import OfflineBanner, StatusLine
 from tests.pilot import screen_text, settle, wait_for_text
 
 if TYPE_CHECKING:
-    from hftui.hub.local_hub import LocalHub
+    from hftui.localhub.server import LocalHub
 
 SCREENS = {
     "m": ("models", ModelsScreen),

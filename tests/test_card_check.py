@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hftui.hub.card_check import blocking, check_dataset_card, check_model_card
-from hftui.hub.card_draft import draft_dataset_card, draft_model_card, guess_pipeline_tag, save_card
+from hftui.hub.cards.check import blocking, check_dataset_card, check_model_card
+from hftui.hub.cards.draft import draft_dataset_card, draft_model_card, guess_pipeline_tag, save_card
 
 GOOD_MODEL = """---
 license: apache-2.0

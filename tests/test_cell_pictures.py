@@ -16,7 +16,7 @@ from hftui.data.cells import full_value
 from hftui.data.halfblocks import UPPER_HALF, half_blocks
 from hftui.data.sampler import SampleSource
 from hftui.hub.settings import HubSettings, read_token_status
-from hftui.ui.screens.dataset_preview import DatasetPreviewScreen
+from hftui.ui.browse.dataset_preview import DatasetPreviewScreen
 from tests.pilot import screen_text, wait_until
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-import hftui.ui.screens.convert as convert_screen
-from hftui.ui.screens.convert import ConvertScreen
+import hftui.ui.training.convert as convert_screen
+from hftui.ui.training.convert import ConvertScreen
 from tests.pilot import screen_text, wait_until
 from tests.test_convert import CLASSES, labels_in, write_sources
 from tests.test_dataset_preview import make_app
@@ -161,7 +161,7 @@ async def test_a_folder_adds_its_data_files(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_screen_module_imports_no_datasets() -> None:
-    code = "import sys, hftui.ui.screens.convert, hftui.cli; hftui.cli.build_parser(); print(' '.join(sys.modules))"
+    code = "import sys, hftui.ui.training.convert, hftui.cli; hftui.cli.build_parser(); print(' '.join(sys.modules))"
     loaded = set(
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     )

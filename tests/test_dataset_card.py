@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hftui.data.dataset_card import SplitInfo, dataset_card_facts, read_dataset_infos
-from hftui.hub.cards import parse_card, read_card
+from hftui.hub.cards.dataset import SplitInfo, dataset_card_facts, read_dataset_infos
+from hftui.hub.cards.text import parse_card, read_card
 
 
 def _facts(realworld: Path, name: str):

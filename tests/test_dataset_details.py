@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from hftui.data.dataset_details import (
+from hftui.hub.catalog.dataset_details import (
     NEVER_SEEN,
     describe_feature,
     fetch_dataset_details,
     load_dataset_details,
     local_dataset_details,
 )
-from hftui.hub.local_hub import LocalHub
-from hftui.hub.seen import SeenStore, default_seen_dir
+from hftui.hub.catalog.seen import SeenStore, default_seen_dir
+from hftui.localhub.server import LocalHub
 from tests.hubfixtures import CSV_DATASET, HUB_TOKEN, TINY_DATASET
 
 LEGACY = "hftui-test/legacy-infos"
@@ -87,10 +87,10 @@ def test_online_details_info_card_and_splits(hub: LocalHub, tmp_path: Path) -> N
 
 
 def test_opening_a_dataset_writes_it_through_to_the_index(hub: LocalHub, tmp_path: Path) -> None:
-    from hftui.hub.index import ModelIndex
-    from hftui.hub.query import DatasetQuery
+    from hftui.hub.catalog.query import DatasetQuery
+    from hftui.hub.index import RepoIndex
 
-    with ModelIndex(tmp_path / "index.sqlite") as index:
+    with RepoIndex(tmp_path / "index.sqlite") as index:
         fetch_dataset_details(TINY_DATASET, api=api_for(hub), cache_dir=tmp_path / "cache", index=index)
         record = index.get_dataset(TINY_DATASET)
         assert record is not None and record.card_text and record.card_text.lstrip().startswith("---")

@@ -11,10 +11,10 @@ import pytest
 from huggingface_hub import HfApi, snapshot_download
 
 from hftui.hub.cache import scan_local_cache
-from hftui.hub.datasets import DatasetSearch, fetch_dataset_record
-from hftui.hub.index import DATASET_FACETS, ModelIndex, ModelRecord
-from hftui.hub.local_hub import LocalHub
-from hftui.hub.query import DATASET_SORTS, DatasetQuery, ModelQuery
+from hftui.hub.catalog.datasets import DatasetSearch, fetch_dataset_record
+from hftui.hub.catalog.query import DATASET_SORTS, DatasetQuery, ModelQuery
+from hftui.hub.index import DATASET_FACETS, ModelRecord, RepoIndex
+from hftui.localhub.server import LocalHub
 
 TASKS = ("text-classification", "translation", "image-classification", "automatic-speech-recognition")
 # One data file per task, so each dataset's modality follows from its files as on the Hub.
@@ -72,13 +72,13 @@ def dataset_hub() -> Iterator[LocalHub]:
     hub.stop()
 
 
-def synced_index(hub: LocalHub, path: Path) -> ModelIndex:
-    index = ModelIndex(path)
+def synced_index(hub: LocalHub, path: Path) -> RepoIndex:
+    index = RepoIndex(path)
     index.upsert_dataset_infos(HfApi(endpoint=hub.url).list_datasets(full=True))
     return index
 
 
-def ids(index: ModelIndex, query: DatasetQuery, **kwargs: int) -> list[str]:
+def ids(index: RepoIndex, query: DatasetQuery, **kwargs: int) -> list[str]:
     return [record.repo_id for record in index.search(query, **kwargs)]
 
 
@@ -238,7 +238,7 @@ def test_facet_counts(dataset_hub: LocalHub, tmp_path: Path) -> None:
 def test_sparse_rewrites_keep_what_was_known(tmp_path: Path) -> None:
     from hftui.hub.index import DatasetRecord
 
-    with ModelIndex(tmp_path / "index.sqlite") as index:
+    with RepoIndex(tmp_path / "index.sqlite") as index:
         index.upsert_datasets([DatasetRecord("a/b", task_categories=("translation",), licenses=("mit",), likes=3)])
         index.upsert_datasets([DatasetRecord("a/b", likes=5)])
         record = index.get_dataset("a/b")
@@ -258,7 +258,7 @@ def test_an_index_of_the_previous_schema_is_rebuilt(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.executescript("CREATE TABLE models (id INTEGER PRIMARY KEY); PRAGMA user_version = 1;")
     conn.close()
-    with ModelIndex(path) as index:
+    with RepoIndex(path) as index:
         assert index.rebuilt_reason and "older" in index.rebuilt_reason
         assert index.dataset_count() == 0
 
@@ -300,7 +300,7 @@ def test_cached_datasets_and_their_cards_are_indexed(tmp_path: Path) -> None:
     cache = tmp_path / "hub"
     _cached_dataset(cache, "old/legacy", {"README.md": LEGACY_CARD.encode(), "train/a.png": b"x", "b.csv": b"a\n1\n"})
     _cached_dataset(cache, "new/plain", {"README.md": b"---\nlicense: MIT\nlanguage: de\n---\n", "x.jsonl": b"{}\n"})
-    with ModelIndex(tmp_path / "index.sqlite") as index:
+    with RepoIndex(tmp_path / "index.sqlite") as index:
         assert index.index_cache(scan_local_cache(cache)) == 0  # no models on disk
         legacy = index.get_dataset("old/legacy")
         assert legacy is not None and legacy.cache_state == "cached" and legacy.cached_revisions == ("1" * 40,)
@@ -339,7 +339,7 @@ def test_hub_facts_win_over_the_card_and_cache_state_is_merged(
 
 
 def test_search_online_then_offline_from_the_index(dataset_hub: LocalHub, tmp_path: Path) -> None:
-    with ModelIndex(tmp_path / "index.sqlite") as index:
+    with RepoIndex(tmp_path / "index.sqlite") as index:
         query = DatasetQuery(modality="text", sort="downloads")
         online = DatasetSearch(query, index=index, api=HfApi(endpoint=dataset_hub.url), page_size=20)
         first, second = online.next_page(), online.next_page()

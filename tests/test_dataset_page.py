@@ -8,11 +8,11 @@ import pytest
 from textual.widgets import DataTable, Markdown, OptionList, TabbedContent
 
 from hftui.app import HfTuiApp
-from hftui.hub.local_hub import LocalHub
 from hftui.hub.settings import HubSettings, read_token_status
 from hftui.humanize import human_size
-from hftui.ui.screens.dataset_page import DatasetPageScreen
-from hftui.ui.screens.dataset_preview import DatasetPreviewScreen
+from hftui.localhub.server import LocalHub
+from hftui.ui.browse.dataset_page import DatasetPageScreen
+from hftui.ui.browse.dataset_preview import DatasetPreviewScreen
 from tests.hubfixtures import TINY_DATASET
 from tests.pilot import screen_text, wait_for_text, wait_until
 

@@ -13,7 +13,7 @@ import pytest
 from hftui.app import HfTuiApp
 from hftui.data.sampler import SampleSource
 from hftui.hub.settings import HubSettings, read_token_status
-from hftui.ui.screens.dataset_preview import DatasetPreviewScreen
+from hftui.ui.browse.dataset_preview import DatasetPreviewScreen
 from tests.pilot import wait_until
 
 ROWS = [{"text": "word " * (index % 40 + 1), "label": index % 3, "score": index / 10} for index in range(2000)]

@@ -9,10 +9,10 @@ import pytest
 from huggingface_hub import snapshot_download
 
 from hftui.app import HfTuiApp
-from hftui.hub.local_hub import LocalHub
 from hftui.hub.settings import HubSettings, read_token_status
-from hftui.ui.screens.datasets import HUB_KEY, LOCAL_KEY, DatasetsScreen
-from hftui.ui.screens.filter_picker import FilterPickerScreen
+from hftui.localhub.server import LocalHub
+from hftui.ui.browse.datasets import HUB_KEY, LOCAL_KEY, DatasetsScreen
+from hftui.ui.browse.filter_picker import FilterPickerScreen
 from tests.pilot import wait_until
 from tests.test_dataset_index import N_DATASETS, build_dataset_hub
 
@@ -86,8 +86,8 @@ async def test_search_sorts_paging_and_local_rows(dataset_hub: LocalHub, tmp_pat
         assert next(iter(table.rows)).value == LOCAL_KEY + str(folder)
 
         # Enter on a local folder streams a preview; i shows its card.
-        from hftui.ui.screens.dataset_preview import DatasetPreviewScreen
-        from hftui.ui.screens.repo_card import RepoCardScreen
+        from hftui.ui.browse.dataset_preview import DatasetPreviewScreen
+        from hftui.ui.browse.repo_card import RepoCardScreen
 
         await pilot.press("enter")  # leave the search box
         table.move_cursor(row=0)
@@ -101,7 +101,7 @@ async def test_search_sorts_paging_and_local_rows(dataset_hub: LocalHub, tmp_pat
         await wait_until(pilot, lambda: app.screen is screen)
 
         # C opens the converter with the local folder's data files already read (listed in its worker).
-        from hftui.ui.screens.convert import ConvertScreen
+        from hftui.ui.training.convert import ConvertScreen
 
         await pilot.press("C")
         await wait_until(pilot, lambda: isinstance(app.screen, ConvertScreen) and app.screen.plan.schemas)
@@ -158,7 +158,7 @@ async def test_cached_only_and_open_a_dataset_page(dataset_hub: LocalHub, tmp_pa
         table = screen.query_one("#datasets-table")
         table.move_cursor(row=table.get_row_index(HUB_KEY + "org2/news-set-05"))
         await pilot.press("enter")
-        from hftui.ui.screens.dataset_page import DatasetPageScreen
+        from hftui.ui.browse.dataset_page import DatasetPageScreen
 
         await wait_until(pilot, lambda: isinstance(app.screen, DatasetPageScreen))
         assert app.screen.repo_id == "org2/news-set-05"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hftui.analyze.device import ComputeDevice, detect_device, parse_nvidia_smi
-from hftui.hub.cards import parse_card, read_card
+from hftui.device import ComputeDevice, detect_device, parse_nvidia_smi
+from hftui.hub.cards.text import parse_card, read_card
 from hftui.hub.plain_text import printable
 from hftui.hub.settings import HubSettings, mask_token, read_token_status
 from hftui.humanize import human_count, human_duration, human_metric, human_size, relative_time

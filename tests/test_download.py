@@ -25,7 +25,7 @@ from hftui.hub.download import (
     snippets,
 )
 from hftui.hub.errors import explain_hub_error
-from hftui.hub.local_hub import LocalHub
+from hftui.localhub.server import LocalHub
 
 REPO = "weights-org/two-formats"
 SAFETENSORS_SIZE = 2_000_000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hftui.analyze.device import GIB, ComputeDevice
+from hftui.device import GIB, ComputeDevice
 from hftui.hub.fit import PRECISIONS, MemoryFit, available_memory, fit_label, memory_fits
 
 H100 = ComputeDevice("cuda", "NVIDIA H100", total_memory=80 * GIB, used_memory=0)

@@ -15,18 +15,18 @@ from huggingface_hub import HfApi, snapshot_download
 
 from hftui.hub import index as index_module
 from hftui.hub.cache import scan_local_cache
+from hftui.hub.catalog.query import SORTS, ModelQuery
 from hftui.hub.index import (
     FACETS,
     PARAMETER_STEPS,
     SCHEMA_VERSION,
-    ModelIndex,
     ModelRecord,
+    RepoIndex,
     default_index_path,
     record_from_model_info,
     search_words,
 )
-from hftui.hub.local_hub import LocalHub
-from hftui.hub.query import SORTS, ModelQuery
+from hftui.localhub.server import LocalHub
 from tests.hubfixtures import GATED_MODEL, PRIVATE_MODEL, SMALL_GPT, TINY_BERT_PARAMETERS, TINY_MODEL
 
 DAY = 86_400.0
@@ -165,9 +165,9 @@ SORT_FIELDS = {
 
 
 @pytest.fixture
-def index(tmp_path: Path) -> ModelIndex:
+def index(tmp_path: Path) -> RepoIndex:
     """An index holding RECORDS."""
-    with ModelIndex(tmp_path / "index" / "models.sqlite") as index:
+    with RepoIndex(tmp_path / "index" / "models.sqlite") as index:
         assert index.upsert(RECORDS) == len(RECORDS)
         yield index
 
@@ -180,11 +180,11 @@ def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     return str(request.param)
 
 
-def ids(index: ModelIndex, query: ModelQuery, **kwargs: int) -> list[str]:
+def ids(index: RepoIndex, query: ModelQuery, **kwargs: int) -> list[str]:
     return [record.repo_id for record in index.search(query, **kwargs)]
 
 
-def found(index: ModelIndex, text: str, **filters: object) -> set[str]:
+def found(index: RepoIndex, text: str, **filters: object) -> set[str]:
     return set(ids(index, ModelQuery(text=text, **filters), limit=100))  # type: ignore[arg-type]
 
 
@@ -195,7 +195,7 @@ def test_default_path_is_under_hftui_home(hftui_home: Path) -> None:
     assert default_index_path() == hftui_home / "index" / "models.sqlite"
 
 
-def test_upsert_then_get_round_trips_every_field(index: ModelIndex) -> None:
+def test_upsert_then_get_round_trips_every_field(index: RepoIndex) -> None:
     assert len(index) == len(RECORDS)
     for record in RECORDS:
         assert index.get(record.repo_id) == record
@@ -203,7 +203,7 @@ def test_upsert_then_get_round_trips_every_field(index: ModelIndex) -> None:
     assert index.get("qwen/qwen2.5-0.5b-instruct") == RECORDS[4]  # ids are case-insensitive, like the Hub
 
 
-def test_upsert_updates_in_place_and_keeps_what_a_sparse_record_leaves_out(index: ModelIndex) -> None:
+def test_upsert_updates_in_place_and_keeps_what_a_sparse_record_leaves_out(index: RepoIndex) -> None:
     index.set_card("openai/whisper-small", "# Whisper\nSpeech recognition.")
     sparse = ModelRecord("OpenAI/Whisper-Small", author="openai", downloads=6500)
     assert index.upsert([sparse]) == 1
@@ -221,7 +221,7 @@ def test_upsert_updates_in_place_and_keeps_what_a_sparse_record_leaves_out(index
     assert found(index, "whisper") == {"OpenAI/Whisper-Small"}
 
 
-def test_upsert_keeps_card_text_and_cache_fields(index: ModelIndex) -> None:
+def test_upsert_keeps_card_text_and_cache_fields(index: RepoIndex) -> None:
     cached = ModelRecord("openai/whisper-small", cache_state="cached", cached_revisions=("a" * 40,), size_on_disk=123)
     index.upsert([cached])
     index.set_card("openai/whisper-small", "card body")
@@ -236,7 +236,7 @@ def test_upsert_keeps_card_text_and_cache_fields(index: ModelIndex) -> None:
     assert all(record.card_text is None for record in index.search(ModelQuery()))
 
 
-def test_set_card_for_an_unknown_repo_creates_its_row(index: ModelIndex) -> None:
+def test_set_card_for_an_unknown_repo_creates_its_row(index: RepoIndex) -> None:
     index.set_card("new-org/new-model", "hello")
     record = index.get("new-org/new-model")
     assert record is not None and record.card_text == "hello" and record.author == "new-org"
@@ -244,7 +244,7 @@ def test_set_card_for_an_unknown_repo_creates_its_row(index: ModelIndex) -> None
 
 
 def test_duplicates_in_one_batch_merge(tmp_path: Path) -> None:
-    with ModelIndex(tmp_path / "i.sqlite") as index:
+    with RepoIndex(tmp_path / "i.sqlite") as index:
         index.upsert([ModelRecord("a/b", downloads=1, license="mit"), ModelRecord("A/B", downloads=2)])
         assert len(index) == 1
         record = index.get("a/b")
@@ -252,7 +252,7 @@ def test_duplicates_in_one_batch_merge(tmp_path: Path) -> None:
 
 
 def test_rejects_unknown_cache_state(tmp_path: Path) -> None:
-    with ModelIndex(tmp_path / "i.sqlite") as index, pytest.raises(ValueError):
+    with RepoIndex(tmp_path / "i.sqlite") as index, pytest.raises(ValueError):
         index.upsert([ModelRecord("a/b", cache_state="somewhere")])
 
 
@@ -272,7 +272,7 @@ def test_words_split_like_repo_ids() -> None:
     assert search_words("Café") == ["cafe"]
 
 
-def test_text_search_by_id_parts_author_and_tags(index: ModelIndex, plan: str) -> None:
+def test_text_search_by_id_parts_author_and_tags(index: RepoIndex, plan: str) -> None:
     assert found(index, "bert") == {"google-bert/bert-base-uncased", "someone/bert-finetuned-imdb"} | {
         "sentence-transformers/all-MiniLM-L6-v2"  # tagged "bert"
     }
@@ -286,7 +286,7 @@ def test_text_search_by_id_parts_author_and_tags(index: ModelIndex, plan: str) -
     assert found(index, "nothing-like-this") == set()
 
 
-def test_last_word_is_a_prefix_earlier_words_are_whole(index: ModelIndex, plan: str) -> None:
+def test_last_word_is_a_prefix_earlier_words_are_whole(index: RepoIndex, plan: str) -> None:
     assert found(index, "ber") == found(index, "bert")
     assert found(index, "whis") == {"openai/whisper-small"}
     assert found(index, "instr") == {"meta-llama/Llama-3.1-8B-Instruct", "Qwen/Qwen2.5-0.5B-Instruct"}
@@ -298,7 +298,7 @@ def test_last_word_is_a_prefix_earlier_words_are_whole(index: ModelIndex, plan: 
 
 
 def test_non_ascii_text(tmp_path: Path, plan: str) -> None:
-    with ModelIndex(tmp_path / "i.sqlite") as index:
+    with RepoIndex(tmp_path / "i.sqlite") as index:
         index.upsert(
             [
                 ModelRecord("org/模型-base", author="org"),
@@ -351,7 +351,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_fts_syntax_in_user_text_is_just_text(index: ModelIndex, plan: str, text: str) -> None:
+def test_fts_syntax_in_user_text_is_just_text(index: RepoIndex, plan: str, text: str) -> None:
     query = ModelQuery(text=text)
     results = index.search(query)
     assert index.count(query) == len(results)
@@ -366,7 +366,7 @@ def test_fts_syntax_in_user_text_is_just_text(index: ModelIndex, plan: str, text
             index.facet_counts(facet, picked)
 
 
-def test_operators_are_words(index: ModelIndex, plan: str) -> None:
+def test_operators_are_words(index: RepoIndex, plan: str) -> None:
     assert found(index, "bert OR llama") == set()  # OR is a word here, and no model has it
     assert found(index, '"bert') == found(index, "bert")
     assert "meta-llama/Llama-3.1-8B-Instruct" not in found(index, "_t_textgeneration")
@@ -375,7 +375,7 @@ def test_operators_are_words(index: ModelIndex, plan: str) -> None:
 # -- filters, sorts, paging ------------------------------------------------------------------------------
 
 
-def test_each_filter(index: ModelIndex, plan: str) -> None:
+def test_each_filter(index: RepoIndex, plan: str) -> None:
     def where(**filters: object) -> set[str]:
         return found(index, "", **filters)
 
@@ -402,7 +402,7 @@ def test_each_filter(index: ModelIndex, plan: str) -> None:
     assert where(language="e") == set()  # a facet value is matched whole, not as a prefix
 
 
-def test_each_sort_order(index: ModelIndex, plan: str) -> None:
+def test_each_sort_order(index: RepoIndex, plan: str) -> None:
     for sort, field in SORT_FIELDS.items():
         results = index.search(ModelQuery(sort=sort))
         assert len(results) == len(RECORDS)
@@ -419,7 +419,7 @@ def test_each_sort_order(index: ModelIndex, plan: str) -> None:
     assert set(SORT_FIELDS) == set(SORTS)
 
 
-def test_offset_paging_covers_everything_once(index: ModelIndex, plan: str) -> None:
+def test_offset_paging_covers_everything_once(index: RepoIndex, plan: str) -> None:
     for sort in SORTS:
         query = ModelQuery(sort=sort)
         whole = ids(index, query, limit=100)
@@ -431,14 +431,14 @@ def test_offset_paging_covers_everything_once(index: ModelIndex, plan: str) -> N
 
 
 def test_ties_are_stable_across_pages(tmp_path: Path, plan: str) -> None:
-    with ModelIndex(tmp_path / "i.sqlite") as index:
+    with RepoIndex(tmp_path / "i.sqlite") as index:
         index.upsert(ModelRecord(f"org/same-{i:02d}", downloads=5) for i in range(30))
         pages = [ids(index, ModelQuery(text="same", sort="downloads"), limit=7, offset=o) for o in range(0, 35, 7)]
         flat = [repo for page in pages for repo in page]
         assert len(flat) == len(set(flat)) == 30
 
 
-def test_count_matches_search(index: ModelIndex, plan: str) -> None:
+def test_count_matches_search(index: RepoIndex, plan: str) -> None:
     queries = [
         ModelQuery(),
         ModelQuery(text="bert"),
@@ -451,7 +451,7 @@ def test_count_matches_search(index: ModelIndex, plan: str) -> None:
         assert index.count(query) == len(index.search(query, limit=1000)), query.describe()
 
 
-def test_facet_counts_ignore_their_own_filter(index: ModelIndex, plan: str) -> None:
+def test_facet_counts_ignore_their_own_filter(index: RepoIndex, plan: str) -> None:
     query = ModelQuery(task="fill-mask", license="apache-2.0")
     # Tasks among apache-2.0 models (the task filter itself is ignored) ...
     assert index.facet_counts("task", query) == [
@@ -477,7 +477,7 @@ def test_facet_counts_ignore_their_own_filter(index: ModelIndex, plan: str) -> N
         index.facet_counts("colour", ModelQuery())
 
 
-def test_unfiltered_facet_counts_follow_updates(index: ModelIndex) -> None:
+def test_unfiltered_facet_counts_follow_updates(index: RepoIndex) -> None:
     assert index.facet_counts("library", ModelQuery()) == [("transformers", 7), ("sentence-transformers", 1)]
     assert index.facet_counts("language", ModelQuery(), limit=2) == [("en", 7), ("de", 2)]
     index.upsert([ModelRecord("Qwen/Qwen2.5-0.5B-Instruct", library_name="mlx", languages=("fr",))])
@@ -496,7 +496,7 @@ def test_unfiltered_facet_counts_follow_updates(index: ModelIndex) -> None:
         assert sum(totals.values()) >= sum(counted.values())
 
 
-def test_cached_only(index: ModelIndex, plan: str) -> None:
+def test_cached_only(index: RepoIndex, plan: str) -> None:
     assert found(index, "", cached_only=True) == set()
     index.upsert([ModelRecord("openai/whisper-small", cache_state="partial")])
     index.upsert([ModelRecord("Qwen/Qwen2.5-0.5B-Instruct", cache_state="cached", cached_revisions=("b" * 40,))])
@@ -505,7 +505,7 @@ def test_cached_only(index: ModelIndex, plan: str) -> None:
     assert index.count(ModelQuery(cached_only=True, task="text-generation")) == 1
 
 
-def test_updates_replace_old_terms_and_totals(index: ModelIndex, plan: str) -> None:
+def test_updates_replace_old_terms_and_totals(index: RepoIndex, plan: str) -> None:
     index.upsert(
         [
             ModelRecord(
@@ -527,7 +527,7 @@ def test_updates_replace_old_terms_and_totals(index: ModelIndex, plan: str) -> N
     assert index.count(ModelQuery(license="mit")) == 1
 
 
-def test_explain_names_the_plan(index: ModelIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explain_names_the_plan(index: RepoIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     assert index.explain(ModelQuery(text="bert")) == "match"
     assert index.explain(ModelQuery()) == "scan"  # nothing to match: walk the sort index
     monkeypatch.setattr(index_module, "_MATCH_CAP", 2)
@@ -647,7 +647,7 @@ def test_both_plans_agree_with_the_reference(tmp_path: Path, monkeypatch: pytest
     rng = random.Random(cap + 5)
     records = random_records(rng, 400)
     assert all(step in SIZES for step in (10**7, 10**9, 10**12)) and 10**12 == PARAMETER_STEPS[-1]
-    with ModelIndex(tmp_path / "i.sqlite") as index:
+    with RepoIndex(tmp_path / "i.sqlite") as index:
         index.upsert(records)
         for _ in range(150):
             query = random_query(rng)
@@ -673,7 +673,7 @@ def test_scan_plan_facet_columns_agree_with_tokens_for_odd_values(
         ModelRecord("c/kelvin", author="\u212aarl", license=" mit ", pipeline_tag="fill-mask", downloads=3),
         ModelRecord("d/other", author="karla", license="mit-0", pipeline_tag="fill-mask-x", downloads=2),
     ]
-    with ModelIndex(tmp_path / "i.sqlite") as index:
+    with RepoIndex(tmp_path / "i.sqlite") as index:
         index.upsert(records)
         queries = [
             ModelQuery(author="karl"),
@@ -695,7 +695,7 @@ def test_scan_plan_facet_columns_agree_with_tokens_for_odd_values(
 # -- the file: threads, corruption, schema versions --------------------------------------------------------
 
 
-def test_threads_share_one_index(index: ModelIndex) -> None:
+def test_threads_share_one_index(index: RepoIndex) -> None:
     errors: list[BaseException] = []
 
     def read() -> None:
@@ -724,7 +724,7 @@ def test_threads_share_one_index(index: ModelIndex) -> None:
 
 def test_remembered_counts_follow_writes_from_another_connection(tmp_path: Path) -> None:
     path = tmp_path / "i.sqlite"
-    with ModelIndex(path) as first, ModelIndex(path) as second:
+    with RepoIndex(path) as first, RepoIndex(path) as second:
         first.upsert(RECORDS)
         query = ModelQuery(text="bert", sort="likes")
         assert first.count(query) == 3 and first.count(query.replace(sort="created")) == 3
@@ -737,7 +737,7 @@ def test_remembered_counts_follow_writes_from_another_connection(tmp_path: Path)
 
 
 def test_closing_is_idempotent(tmp_path: Path) -> None:
-    index = ModelIndex(tmp_path / "i.sqlite")
+    index = RepoIndex(tmp_path / "i.sqlite")
     index.close()
     index.close()
     with pytest.raises(RuntimeError):
@@ -746,9 +746,9 @@ def test_closing_is_idempotent(tmp_path: Path) -> None:
 
 def test_data_survives_reopening_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "i.sqlite"
-    with ModelIndex(path) as index:
+    with RepoIndex(path) as index:
         index.upsert(RECORDS)
-    with ModelIndex(path) as index:
+    with RepoIndex(path) as index:
         assert index.rebuilt_reason is None
         assert len(index) == len(RECORDS)
         assert index.get(IDS[0]) == RECORDS[0]
@@ -759,7 +759,7 @@ def test_data_survives_reopening_in_wal_mode(tmp_path: Path) -> None:
 def test_garbage_file_is_moved_aside_and_rebuilt(tmp_path: Path) -> None:
     path = tmp_path / "models.sqlite"
     path.write_bytes(b"this is not a database\x00\xff" * 500)
-    with ModelIndex(path) as index:
+    with RepoIndex(path) as index:
         assert index.rebuilt_reason is not None
         assert "not an SQLite database" in index.rebuilt_reason
         assert len(index) == 0
@@ -771,14 +771,14 @@ def test_garbage_file_is_moved_aside_and_rebuilt(tmp_path: Path) -> None:
 
 def test_damaged_pages_are_moved_aside_and_rebuilt(tmp_path: Path) -> None:
     path = tmp_path / "models.sqlite"
-    with ModelIndex(path) as index:
+    with RepoIndex(path) as index:
         index.upsert(RECORDS)
     data = bytearray(path.read_bytes())
     page = 4096
     for start in range(page, len(data), page):  # everything after the header page
         data[start : start + page] = b"\xa5" * page
     path.write_bytes(bytes(data))
-    with ModelIndex(path) as index:
+    with RepoIndex(path) as index:
         index.search(ModelQuery(text="bert"))
         index.count(ModelQuery())
         assert index.rebuilt_reason is not None and "damaged" in index.rebuilt_reason
@@ -795,17 +795,17 @@ def test_other_schema_versions_are_rebuilt(tmp_path: Path, version: int, word: s
         conn.execute("INSERT INTO models VALUES ('old/row', 1)")
         conn.execute(f"PRAGMA user_version = {version}")
     conn.close()
-    with ModelIndex(path) as index:
+    with RepoIndex(path) as index:
         assert index.rebuilt_reason is not None and word in index.rebuilt_reason
         assert len(index) == 0
         index.upsert(RECORDS)
         assert len(index) == len(RECORDS)
-    with ModelIndex(path) as index:
+    with RepoIndex(path) as index:
         assert index.rebuilt_reason is None
 
 
 def test_domain_module_does_not_import_textual() -> None:
-    code = "import sys, hftui.hub.index, hftui.hub.query; print(' '.join(sys.modules))"
+    code = "import sys, hftui.hub.index, hftui.hub.catalog.query; print(' '.join(sys.modules))"
     loaded = set(
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     )
@@ -817,7 +817,7 @@ def test_domain_module_does_not_import_textual() -> None:
 
 def test_upsert_model_infos_from_the_local_hub(local_hub: LocalHub, tmp_path: Path) -> None:
     api = HfApi(endpoint=local_hub.url)
-    with ModelIndex(tmp_path / "i.sqlite") as index:
+    with RepoIndex(tmp_path / "i.sqlite") as index:
         written = index.upsert_model_infos(api.list_models(full=True, cardData=True))
         assert written == 3  # the private model is not listed without a token
         assert index.get(PRIVATE_MODEL) is None
@@ -846,7 +846,7 @@ def test_upsert_model_infos_from_the_local_hub(local_hub: LocalHub, tmp_path: Pa
 
 def test_hub_saying_not_gated_clears_gating(local_hub: LocalHub, tmp_path: Path) -> None:
     api = HfApi(endpoint=local_hub.url)
-    with ModelIndex(tmp_path / "i.sqlite") as index:
+    with RepoIndex(tmp_path / "i.sqlite") as index:
         index.upsert_model_infos(api.list_models())
         assert index.get(GATED_MODEL).gated == "manual"  # type: ignore[union-attr]
         hosted = local_hub.repo(GATED_MODEL)
@@ -869,7 +869,7 @@ def test_index_cache_marks_cached_then_remote(local_hub: LocalHub, tmp_path: Pat
     cache_dir = tmp_path / "hub-cache"
     snapshot = Path(snapshot_download(TINY_MODEL, endpoint=local_hub.url, cache_dir=cache_dir))
     revision = snapshot.name
-    with ModelIndex(tmp_path / "i.sqlite") as index:
+    with RepoIndex(tmp_path / "i.sqlite") as index:
         index.upsert_model_infos(HfApi(endpoint=local_hub.url).list_models())
         assert index.index_cache(scan_local_cache(cache_dir)) == 1
         record = index.get(TINY_MODEL)
@@ -898,7 +898,7 @@ def test_index_cache_alone_fills_card_facts_offline(local_hub: LocalHub, tmp_pat
     cache_dir = tmp_path / "hub-cache"
     snapshot_download(TINY_MODEL, endpoint=local_hub.url, cache_dir=cache_dir)
     snapshot_download(GATED_MODEL, endpoint=local_hub.url, cache_dir=cache_dir, token=local_hub_token())
-    with ModelIndex(tmp_path / "i.sqlite") as index:
+    with RepoIndex(tmp_path / "i.sqlite") as index:
         assert index.index_cache(scan_local_cache(cache_dir)) == 2
         bert = index.get(TINY_MODEL)
         assert bert is not None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hftui.hub.licenses import FAMILIES, LICENSES, NO_LICENSE, LicenseTerms, license_terms
+from hftui.hub.cards.licenses import FAMILIES, LICENSES, NO_LICENSE, LicenseTerms, license_terms
 
 _ROW = re.compile(r"^\|\s*(?P<name>[^|]+?)\s*\|\s*`(?P<id>[^`]+)`\s*\|")
 _ANSWERS = {"yes", "no", "conditional", "unknown"}

@@ -35,7 +35,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.hf_api import RepoFile, RepoFolder
 
-from hftui.hub.local_hub import LocalHub, parse_front_matter
+from hftui.localhub.server import LocalHub, parse_front_matter
 from tests.hubfixtures import (
     CSV_DATASET,
     GATED_MODEL,
@@ -581,7 +581,7 @@ def test_bare_repo_names(tmp_path: Path) -> None:
 
 def test_module_imports_no_heavy_dependencies() -> None:
     code = (
-        "import sys, hftui.hub.local_hub; "
+        "import sys, hftui.localhub.server; "
         "heavy = ('textual', 'transformers', 'datasets', 'torch', 'huggingface_hub'); "
         "print([m for m in heavy if m in sys.modules])"
     )
@@ -593,7 +593,7 @@ def test_command_line_entry_point(tmp_path: Path) -> None:
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "config.json").write_text('{"model_type": "bert"}')
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hftui.hub.local_hub", "--model", f"cli/model={tmp_path / 'model'}"],
+        [sys.executable, "-m", "hftui.localhub.server", "--model", f"cli/model={tmp_path / 'model'}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

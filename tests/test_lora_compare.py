@@ -149,7 +149,7 @@ async def test_the_screen_runs_the_comparison_with_progress_and_shows_the_table(
 ) -> None:
     from textual.widgets import DataTable, Input, ProgressBar
 
-    from hftui.ui.screens.lora_compare import LoraCompareScreen
+    from hftui.ui.training.lora_compare import LoraCompareScreen
     from tests.pilot import screen_text, wait_until
     from tests.test_dataset_preview import make_app
 
@@ -191,7 +191,7 @@ async def test_the_screen_cancels_a_running_comparison_and_reports_a_failure(
 
     from textual.widgets import Input
 
-    from hftui.ui.screens.lora_compare import LoraCompareScreen
+    from hftui.ui.training.lora_compare import LoraCompareScreen
     from tests.pilot import wait_until
     from tests.test_dataset_preview import make_app
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from hftui.hub.cards import CardText, parse_card, read_card
-from hftui.hub.licenses import LICENSES
-from hftui.hub.model_card import EvalResult, ModelCardFacts, card_facts
+from hftui.hub.cards.licenses import LICENSES
+from hftui.hub.cards.model import EvalResult, ModelCardFacts, card_facts
+from hftui.hub.cards.text import CardText, parse_card, read_card
 
 
 def facts_of(metadata: dict[Any, Any]) -> ModelCardFacts:
@@ -362,7 +362,7 @@ def test_front_matter_pattern_is_huggingface_hubs() -> None:
     # cards.py spells the pattern out to keep huggingface_hub.repocard (and its HTTP client) off start-up.
     from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
-    from hftui.hub.cards import FRONT_MATTER_BLOCK
+    from hftui.hub.cards.text import FRONT_MATTER_BLOCK
 
     assert FRONT_MATTER_BLOCK.pattern == REGEX_YAML_BLOCK.pattern
     assert FRONT_MATTER_BLOCK.flags == REGEX_YAML_BLOCK.flags

@@ -13,13 +13,13 @@ import pytest
 from safetensors.numpy import save as save_safetensors
 
 from hftui.app import HfTuiApp
-from hftui.hub.local_hub import LocalHub
 from hftui.hub.settings import HubSettings, read_token_status
-from hftui.ui.screens.cache import CacheScreen
-from hftui.ui.screens.confirm import ConfirmScreen
-from hftui.ui.screens.filter_picker import FilterPickerScreen
-from hftui.ui.screens.model_page import ModelPageScreen
-from hftui.ui.screens.models import ModelsScreen
+from hftui.localhub.server import LocalHub
+from hftui.ui.browse.cache import CacheScreen
+from hftui.ui.browse.filter_picker import FilterPickerScreen
+from hftui.ui.browse.model_page import ModelPageScreen
+from hftui.ui.browse.models import ModelsScreen
+from hftui.ui.dialogs.confirm import ConfirmScreen
 from tests.pilot import wait_until
 
 TASKS = ("text-classification", "image-classification", "automatic-speech-recognition", "text-generation")
@@ -339,7 +339,7 @@ async def test_bad_cards_still_open(tmp_path: Path, repo_id: str, problem: str) 
 
 
 async def test_download_progress_is_reported(browse_hub: LocalHub, tmp_path: Path) -> None:
-    from hftui.ui.screens.model_page import DownloadProgressed
+    from hftui.ui.browse.model_page import DownloadProgressed
 
     seen: list = []
     app = make_app(browse_hub, tmp_path / "hub")

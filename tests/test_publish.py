@@ -9,7 +9,6 @@ import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
-from hftui.hub.local_hub import LocalHub
 from hftui.hub.publish import (
     PublishCancelled,
     PublishProgress,
@@ -17,6 +16,7 @@ from hftui.hub.publish import (
     plan_publish,
     publish,
 )
+from hftui.localhub.server import LocalHub
 from tests.hubfixtures import HUB_ORG, HUB_TOKEN, HUB_USER, TINY_MODEL
 
 READ_TOKEN = "hf_readTokenForPublishing000000000"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hftui.cli import main
-from hftui.hub.local_hub import LocalHub
+from hftui.localhub.server import LocalHub
 from tests.hubfixtures import HUB_TOKEN, HUB_USER
 from tests.test_train_support import reviews, small_spec, tiny_bert
 
@@ -95,7 +95,7 @@ def test_a_tiny_trained_model_card_checks_clean_and_its_push_arrives_on_the_hub(
 ) -> None:
     import torch
 
-    from hftui.hub.cards import parse_card
+    from hftui.hub.cards.text import parse_card
     from hftui.train.spec import save_spec
     from hftui.train.worker import run_worker
 

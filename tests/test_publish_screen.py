@@ -14,10 +14,10 @@ from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Select, TextArea
 
-from hftui.hub.card_draft import guess_card_kind
-from hftui.hub.local_hub import LocalHub
-from hftui.ui.screens.card_editor import CardEditorScreen, set_metadata
-from hftui.ui.screens.publish import PublishProgressed, PublishScreen
+from hftui.hub.cards.draft import guess_card_kind
+from hftui.localhub.server import LocalHub
+from hftui.ui.publish.card_editor import CardEditorScreen, set_metadata
+from hftui.ui.publish.publish import PublishProgressed, PublishScreen
 from tests.hubfixtures import HUB_TOKEN, HUB_USER
 from tests.pilot import screen_text, wait_until
 from tests.test_account_screen import TokenWatch, make_app

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from huggingface_hub import HfApi
 
-from hftui.hub.local_hub import LocalHub
-from hftui.hub.query import SORTS, ModelQuery, format_parameter_count, parse_parameter_count
+from hftui.hub.catalog.query import SORTS, ModelQuery, format_parameter_count, parse_parameter_count
+from hftui.localhub.server import LocalHub
 from tests.hubfixtures import SMALL_GPT, TINY_MODEL
 
 FULL = ModelQuery(

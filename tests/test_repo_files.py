@@ -6,7 +6,6 @@ from pathlib import Path
 
 from huggingface_hub import HfApi, snapshot_download
 
-from hftui.hub.local_hub import LocalHub
 from hftui.hub.repo_files import (
     ConfigSummary,
     RepoFile,
@@ -17,6 +16,7 @@ from hftui.hub.repo_files import (
     weight_format,
     weight_warning,
 )
+from hftui.localhub.server import LocalHub
 from tests.hubfixtures import SMALL_GPT, TINY_BERT_PARAMETERS, TINY_MODEL
 
 BERT_BASE = {

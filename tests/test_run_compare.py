@@ -13,8 +13,8 @@ from textual.widgets import DataTable
 from hftui.train.events import EVENTS_FILE, RunEvent, append_event
 from hftui.train.follow import follower_for, run_hyperparameters
 from hftui.train.spec import DatasetRef, Hyperparameters, LoraSettings, RunSpec, save_spec
-from hftui.ui.screens.path_prompt import PathPromptScreen
-from hftui.ui.screens.run_compare import (
+from hftui.ui.dialogs.path_prompt import PathPromptScreen
+from hftui.ui.training.run_compare import (
     RunCompareScreen,
     differing,
     export_text,

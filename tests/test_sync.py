@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi
 
-from hftui.hub import sync
-from hftui.hub.index import ModelIndex
-from hftui.hub.query import ModelQuery
+from hftui.hub.catalog import sync
+from hftui.hub.catalog.query import ModelQuery
+from hftui.hub.index import RepoIndex
 from tests.test_models_screen import N_MODELS, build_browse_hub
 
 
@@ -19,7 +19,7 @@ def test_stopped_sync_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     url = hub.start()
     try:
         api = HfApi(endpoint=url)
-        with ModelIndex(tmp_path / "index.sqlite") as index:
+        with RepoIndex(tmp_path / "index.sqlite") as index:
             pages = []
             first = sync.sync_models(
                 ModelQuery(),
@@ -43,7 +43,7 @@ def test_stopped_sync_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_stopped_dataset_sync_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hftui.hub.query import DatasetQuery
+    from hftui.hub.catalog.query import DatasetQuery
     from tests.test_dataset_index import N_DATASETS, build_dataset_hub
 
     monkeypatch.setattr(sync, "SYNC_PAGE", 10)
@@ -51,7 +51,7 @@ def test_stopped_dataset_sync_resumes(tmp_path: Path, monkeypatch: pytest.Monkey
     url = hub.start()
     try:
         api = HfApi(endpoint=url)
-        with ModelIndex(tmp_path / "index.sqlite") as index:
+        with RepoIndex(tmp_path / "index.sqlite") as index:
             pages = []
             first = sync.sync_datasets(
                 DatasetQuery(),

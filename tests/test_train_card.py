@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hftui.hub.cards import parse_card
-from hftui.hub.derivatives import inherited_license
+from hftui.hub.cards.derivatives import inherited_license
+from hftui.hub.cards.text import parse_card
 from hftui.train.card import build_model_card, hub_id_of
 from hftui.train.spec import DatasetRef, Hyperparameters, LoraSettings, RunSpec
 

@@ -79,7 +79,7 @@ def test_a_detached_full_run_outlives_its_launcher_and_writes_its_card(
 
     from huggingface_hub import ModelCard
 
-    from hftui.hub.cards import read_card
+    from hftui.hub.cards.text import read_card
 
     model_dir = run_dir / "model"
     card = ModelCard.load(model_dir / "README.md")

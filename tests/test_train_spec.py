@@ -111,7 +111,7 @@ def test_value_checks_need_no_sources(tmp_path: Path) -> None:
 def test_fp16_without_a_gpu_is_a_warning_not_an_error(tiny_bert: Path, reviews: Path) -> None:
     spec = small_spec(tiny_bert, reviews, precision="fp16")
     problems = validate(spec)
-    from hftui.analyze.device import detect_device
+    from hftui.device import detect_device
 
     if detect_device().kind != "cuda":
         assert [p.field for p in problems] == ["hyperparameters.precision"]

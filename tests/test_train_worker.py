@@ -120,6 +120,6 @@ def test_image_classification_from_an_image_folder(tmp_path: Path) -> None:
     assert started.get("labels") == ["blue", "red"]
     assert events[-1].kind == "finished" and events[-1].get("metrics")["count"] == 4
     assert (tmp_path / "run" / "model" / "preprocessor_config.json").is_file()
-    from hftui.hub.cards import read_card
+    from hftui.hub.cards.text import read_card
 
     assert read_card(tmp_path / "run" / "model" / "README.md").metadata["pipeline_tag"] == "image-classification"

@@ -22,8 +22,8 @@ from hftui.train.callback import STOP_FILE
 from hftui.train.events import EVENTS_FILE, append_event
 from hftui.train.runs import LOCK_FILE
 from hftui.train.spec import DatasetRef, LoraSettings, RunSpec, save_spec
-from hftui.ui.screens.confirm import ConfirmScreen
-from hftui.ui.screens.training import TrainingScreen
+from hftui.ui.dialogs.confirm import ConfirmScreen
+from hftui.ui.training.runs import TrainingScreen
 from hftui.ui.widgets.repo_table import RepoTable
 from tests.pilot import screen_text, wait_for_text, wait_until
 from tests.test_dataset_preview import make_app
@@ -235,7 +235,7 @@ async def test_space_marks_runs_for_compare(tmp_path: Path, runs_root: Path) -> 
 def test_the_reader_does_not_read_an_ended_unchanged_run_again(
     runs_root: Path, live_lock: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hftui.ui.screens.training as training
+    import hftui.ui.training.runs as training
 
     done = finished_run(runs_root, "20250101-000000-done")
     live = make_run(runs_root, "20250102-000000-live")
@@ -272,7 +272,7 @@ async def test_a_launch_that_fails_is_reported_not_raised(tmp_path: Path, runs_r
 
 
 async def test_c_compares_the_marked_runs_or_else_the_highlighted_one(tmp_path: Path, runs_root: Path) -> None:
-    from hftui.ui.screens.run_compare import RunCompareScreen
+    from hftui.ui.training.run_compare import RunCompareScreen
 
     older = finished_run(runs_root, "20250101-000000-a")
     newer = finished_run(runs_root, "20250102-000000-b", accuracies=(0.5, 0.625))
@@ -291,8 +291,8 @@ async def test_c_compares_the_marked_runs_or_else_the_highlighted_one(tmp_path: 
 
 
 async def test_enter_watches_the_run_and_o_watches_a_trainer_output_dir(tmp_path: Path, runs_root: Path) -> None:
-    from hftui.ui.screens.path_prompt import PathPromptScreen
-    from hftui.ui.screens.run_watcher import RunWatcherScreen
+    from hftui.ui.dialogs.path_prompt import PathPromptScreen
+    from hftui.ui.training.run_watcher import RunWatcherScreen
 
     done = finished_run(runs_root, "20250101-000000-done")
     output_dir = tmp_path / "trainer-out"
@@ -326,7 +326,7 @@ async def test_enter_watches_the_run_and_o_watches_a_trainer_output_dir(tmp_path
 
 
 async def test_L_opens_the_lora_comparison_for_the_highlighted_base_model(tmp_path: Path, runs_root: Path) -> None:
-    from hftui.ui.screens.lora_compare import LoraCompareScreen
+    from hftui.ui.training.lora_compare import LoraCompareScreen
 
     run_dir = runs_root / "20250101-000000-done"
     run_dir.mkdir(parents=True)
@@ -356,7 +356,7 @@ async def test_p_publishes_a_finished_runs_model_and_says_why_a_running_one_cann
     make_live(make_run(runs_root, "20250102-000000-live"), live_lock)
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        from hftui.ui.screens.publish import PublishScreen
+        from hftui.ui.publish.publish import PublishScreen
 
         screen = await open_training(pilot)
         await wait_until(pilot, lambda: len(screen.runs) == 2)

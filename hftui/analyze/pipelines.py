@@ -153,7 +153,7 @@ def check_model(choice: ModelChoice, *, allow_remote_code: frozenset[str] = froz
     `trust_remote_code` unless the model is in `allow_remote_code`. Pickle-only weights give a warning. A Hub
     model not downloaded yet cannot be checked before loading; transformers then does its own checks.
     """
-    from hftui.hub.cards import read_card
+    from hftui.hub.cards.text import read_card
 
     model = choice.model
     task = analyzer_task(choice.task)

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 
 from hftui.commands.models import QueryError, first_page, run_sync
-from hftui.hub.query import DATASET_SORTS, DatasetQuery
+from hftui.hub.catalog.query import DATASET_SORTS, DatasetQuery
 
 __all__ = ["QueryError", "add_dataset_query_arguments", "query_from_args", "run_datasets", "run_sync_datasets"]
 
@@ -66,8 +66,8 @@ def run_datasets(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from hftui.hub.datasets import DatasetSearch
-    from hftui.hub.licenses import license_terms
+    from hftui.hub.cards.licenses import license_terms
+    from hftui.hub.catalog.datasets import DatasetSearch
     from hftui.hub.plain_text import printable
     from hftui.humanize import human_count, relative_time
 
@@ -101,7 +101,7 @@ def run_datasets(args: argparse.Namespace) -> int:
 
 def run_sync_datasets(args: argparse.Namespace) -> int:
     """Copy Hub dataset listings into the index with a progress bar; exit 1 when the Hub fails."""
-    from hftui.hub.index import ModelIndex
-    from hftui.hub.sync import sync_datasets
+    from hftui.hub.catalog.sync import sync_datasets
+    from hftui.hub.index import RepoIndex
 
-    return run_sync(query_from_args(args), args, noun="datasets", sync=sync_datasets, held=ModelIndex.dataset_count)
+    return run_sync(query_from_args(args), args, noun="datasets", sync=sync_datasets, held=RepoIndex.dataset_count)

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from hftui.hub.query import SORTS, ModelQuery, parse_parameter_count
+from hftui.hub.catalog.query import SORTS, ModelQuery, parse_parameter_count
 
 if TYPE_CHECKING:
-    from hftui.hub.index import ModelIndex
-    from hftui.hub.search import RepoSearch
-    from hftui.hub.sync import SyncReport
+    from hftui.hub.catalog.search import RepoSearch
+    from hftui.hub.catalog.sync import SyncReport
+    from hftui.hub.index import RepoIndex
 
 
 class QueryError(ValueError):
@@ -56,12 +56,12 @@ def first_page(search_type: type[RepoSearch], query: object, *, offline: bool, l
     from rich.text import Text
 
     from hftui.hub.errors import explain_hub_error
-    from hftui.hub.index import ModelIndex, default_index_path
+    from hftui.hub.index import RepoIndex, default_index_path
     from hftui.hub.settings import HubSettings
 
     settings = HubSettings.from_environment(force_offline=offline)
     errors = Console(stderr=True)
-    with ModelIndex(default_index_path()) as index:
+    with RepoIndex(default_index_path()) as index:
         if index.rebuilt_reason:
             errors.print(Text(f"note: the local index was rebuilt: {index.rebuilt_reason}"))
         api = None
@@ -83,7 +83,7 @@ def run_models(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from hftui.hub.models import ModelSearch
+    from hftui.hub.catalog.models import ModelSearch
     from hftui.hub.plain_text import printable
     from hftui.humanize import human_count, relative_time
 
@@ -119,7 +119,7 @@ def run_models(args: argparse.Namespace) -> int:
 
 def run_sync_models(args: argparse.Namespace) -> int:
     """Copy Hub model listings into the index with a progress bar; exit 1 when the Hub fails."""
-    from hftui.hub.sync import sync_models
+    from hftui.hub.catalog.sync import sync_models
 
     return run_sync(query_from_args(args), args, noun="models", sync=sync_models, held=len)
 
@@ -130,7 +130,7 @@ def run_sync(
     *,
     noun: str,
     sync: Callable[..., SyncReport],
-    held: Callable[[ModelIndex], int],
+    held: Callable[[RepoIndex], int],
 ) -> int:
     """Run one listing sync (`sync_models`, `sync_datasets`) with a progress bar on stderr and a summary
     line; `held` says how many rows of that kind the index holds afterwards. Exit 1 when the Hub fails."""
@@ -138,10 +138,10 @@ def run_sync(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from hftui.hub.catalog.sync import SyncProgress
     from hftui.hub.errors import explain_hub_error
-    from hftui.hub.index import ModelIndex, default_index_path
+    from hftui.hub.index import RepoIndex, default_index_path
     from hftui.hub.settings import HubSettings
-    from hftui.hub.sync import SyncProgress
 
     settings = HubSettings.from_environment(force_offline=args.offline)
     errors = Console(stderr=True)
@@ -149,7 +149,7 @@ def run_sync(
         errors.print("sync needs the Hub, and offline mode is on (--offline or HF_HUB_OFFLINE).")
         return 1
     columns = (TextColumn(f"syncing {noun}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with ModelIndex(default_index_path()) as index, Progress(*columns, console=errors) as progress:
+    with RepoIndex(default_index_path()) as index, Progress(*columns, console=errors) as progress:
         task = progress.add_task("sync", total=args.limit)
 
         def show(step: SyncProgress) -> None:

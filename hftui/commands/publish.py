@@ -53,8 +53,8 @@ def _print_problems(console: Any, problems: tuple[Any, ...]) -> None:
 
 def run_card(args: argparse.Namespace) -> int:
     """Print the folder's card (its README or a draft) and its problems; exit 1 on errors with --check."""
-    from hftui.hub.card_check import blocking, check_card
-    from hftui.hub.card_draft import CARD_FILE, draft_dataset_card, draft_model_card, save_card
+    from hftui.hub.cards.check import blocking, check_card
+    from hftui.hub.cards.draft import CARD_FILE, draft_dataset_card, draft_model_card, save_card
 
     console = _errors()
     if not args.folder.is_dir():
@@ -78,7 +78,7 @@ def run_push(args: argparse.Namespace) -> int:
     from huggingface_hub import HfApi
     from rich.text import Text
 
-    from hftui.hub.card_check import blocking, check_card
+    from hftui.hub.cards.check import blocking, check_card
     from hftui.hub.errors import explain_hub_error
     from hftui.hub.publish import PublishCancelled, PublishRefused, plan_publish, publish
     from hftui.hub.settings import HubSettings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hftui.hub.cards import read_card
+from hftui.hub.cards.text import read_card
 
 # File endings the datasets library's packaged builders read, and the builder that reads them.
 DATA_FORMATS = {

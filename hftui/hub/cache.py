@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hftui.hub.cards import read_card
+from hftui.hub.cards.text import read_card
 
 
 @dataclass(frozen=True)

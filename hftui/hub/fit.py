@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hftui.analyze.device import ComputeDevice
+from hftui.device import ComputeDevice
 
 # Bytes per parameter at each precision the browser shows.
 PRECISIONS: dict[str, float] = {"fp32": 4, "bf16": 2, "int8": 1, "int4": 0.5}

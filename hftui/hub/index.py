@@ -64,8 +64,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from hftui.hub.cache import CachedRepo, CacheScan
-from hftui.hub.cards import read_card
-from hftui.hub.query import DEFAULT_SORT, DatasetQuery, ModelQuery
+from hftui.hub.cards.text import read_card
+from hftui.hub.catalog.query import DEFAULT_SORT, DatasetQuery, ModelQuery
 from hftui.hub.repo_files import safetensors_parameters
 from hftui.paths import hftui_home
 
@@ -606,8 +606,8 @@ def _tag_values(tags: tuple[str, ...], key: str) -> tuple[str, ...]:
 def _dataset_card_fields(metadata: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     """Task categories, size categories, languages and licences from dataset card metadata, over the legacy
     plural keys and 2022's per-configuration mappings (read by the dataset card code, never raising)."""
-    from hftui.data.dataset_card import _per_config_flattened
-    from hftui.hub.model_card import _names
+    from hftui.hub.cards.dataset import _per_config_flattened
+    from hftui.hub.cards.model import _names
 
     problems: list[str] = []  # a list needs no explanations; the dataset page shows them
     try:
@@ -781,7 +781,7 @@ class _Plan:
 _DATASET_TABLES = ("datasets", "dataset_cards", "dataset_terms")
 
 
-class ModelIndex:
+class RepoIndex:
     """The model and dataset metadata index in one SQLite file; safe to share between threads (one lock)."""
 
     def __init__(self, path: Path) -> None:
@@ -941,7 +941,7 @@ class ModelIndex:
                 self._conn.close()
                 self._conn = None
 
-    def __enter__(self) -> ModelIndex:
+    def __enter__(self) -> RepoIndex:
         return self
 
     def __exit__(
@@ -1171,7 +1171,7 @@ def _get(conn: sqlite3.Connection, repo_id: str, kind: _Kind) -> Any:
 def _fold_cache(
     conn: sqlite3.Connection, kind: _Kind, repos: tuple[CachedRepo, ...], incomplete: dict[str, str]
 ) -> int:
-    """Write the cache state of one kind's repos (see `ModelIndex.index_cache`); returns how many are on disk."""
+    """Write the cache state of one kind's repos (see `RepoIndex.index_cache`); returns how many are on disk."""
     existing = _existing_rows(conn, [repo.repo_id for repo in repos] + list(incomplete.values()), kind)
     rows: dict[str, dict[str, Any]] = {}
     for repo in repos:
@@ -1308,7 +1308,7 @@ _CACHE_FIELDS = ("cache_state", "cached_revisions", "size_on_disk")
 
 
 def _merge(old: dict[str, Any] | None, record: Any, kind: _Kind, *, ungated: bool = False) -> dict[str, Any]:
-    """The row to store for `record` given the stored row (see `ModelIndex.upsert` for the rules);
+    """The row to store for `record` given the stored row (see `RepoIndex.upsert` for the rules);
     `ungated` says the record's gated=None is news (the Hub said "not gated"), not a gap."""
     row: dict[str, Any] = {name: getattr(record, name) for name in kind.record_fields}
     if row["author"] is None and "/" in record.repo_id:

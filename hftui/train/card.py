@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hftui.hub.derivatives import inherited_license
+from hftui.hub.cards.derivatives import inherited_license
 from hftui.train.spec import RunSpec
 
 CARD_FILE = "README.md"
@@ -223,6 +223,6 @@ about people without a review of its errors.
 
 def write_model_card(folder: Path, text: str) -> Path:
     """Write README.md into the model folder (atomically: a run killed meanwhile leaves no half card)."""
-    from hftui.hub.card_draft import save_card
+    from hftui.hub.cards.draft import save_card
 
     return save_card(folder, text)

@@ -117,7 +117,7 @@ def _check_values(spec: RunSpec) -> list[SpecProblem]:
 
 
 def _check_device(spec: RunSpec) -> list[SpecProblem]:
-    from hftui.analyze.device import detect_device
+    from hftui.device import detect_device
 
     problems: list[SpecProblem] = []
     precision = spec.hyperparameters.precision

@@ -446,7 +446,7 @@ def train_run(
     from transformers import DataCollatorWithPadding, Trainer
     from transformers.utils import logging as hf_logging
 
-    from hftui.hub.derivatives import base_model_card
+    from hftui.hub.cards.derivatives import base_model_card
     from hftui.train.card import build_model_card, write_model_card
     from hftui.train.gpu import GpuSampler
     from hftui.train.metrics import argmax_rows, classification_report, predictions_of, trainer_metrics

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from hftui.analyze.device import ComputeDevice
 from hftui.analyze.inputs import AnalysisInput
+from hftui.device import ComputeDevice
 from hftui.hub.account import WhoAmI
 from hftui.hub.cache import CacheScan
 from hftui.hub.connectivity import HubReachability
-from hftui.hub.index import ModelIndex
+from hftui.hub.index import RepoIndex
 from hftui.hub.settings import TokenStatus
 
 
@@ -47,7 +47,7 @@ class CacheScanned(Message):
 class IndexReady(Message):
     """The local model index is open and holds the cache's models."""
 
-    index: ModelIndex
+    index: RepoIndex
     rebuilt_reason: str | None
 
 

@@ -7,6 +7,7 @@ from functools import partial
 from textual.binding import ActiveBinding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from hftui.ui.app_state import hub_app
 from hftui.ui.untrusted import plain
 
 
@@ -14,7 +15,7 @@ class OpenScreenProvider(Provider):
     """'open: Models', 'open: Cache', …: one palette entry per top-level screen."""
 
     def _entries(self) -> list[tuple[str, str, str]]:
-        screens = self.app.SCREEN_TITLES  # type: ignore[attr-defined]
+        screens = hub_app(self).SCREEN_TITLES
         return [(f"open: {title}", mode, help_text) for mode, (title, help_text) in screens.items()]
 
     async def discover(self) -> Hits:
@@ -68,7 +69,7 @@ class CardProvider(Provider):
         from pathlib import Path
 
         if not folder.strip():
-            from hftui.ui.screens.path_prompt import PathPromptScreen
+            from hftui.ui.dialogs.path_prompt import PathPromptScreen
 
             title = "Write the card of which folder?" if what == "card" else "Publish which folder?"
             self.app.push_screen(
@@ -78,11 +79,11 @@ class CardProvider(Provider):
             return
         path = Path(folder.strip()).expanduser()
         if what == "card":
-            from hftui.ui.screens.card_editor import CardEditorScreen
+            from hftui.ui.publish.card_editor import CardEditorScreen
 
             self.app.push_screen(CardEditorScreen(path))
         else:
-            from hftui.ui.screens.publish import PublishScreen
+            from hftui.ui.publish.publish import PublishScreen
 
             self.app.push_screen(PublishScreen(path))
 

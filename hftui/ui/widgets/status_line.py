@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from hftui.hub.plain_text import printable
 from hftui.hub.settings import TokenStatus
+from hftui.ui.app_state import hub_app
 
 
 def _endpoint_host(endpoint: str) -> str:
@@ -36,21 +37,21 @@ class StatusLine(Static):
 
     def show_status(self) -> None:
         """Rebuild the line from the app's current state."""
-        app = self.app
-        settings = app.settings  # type: ignore[attr-defined]
+        app = hub_app(self)
+        settings = app.settings
         if settings.offline_forced:
             connection = Content.styled("○ OFFLINE (forced)", "bold $warning")
-        elif app.reachability is None:  # type: ignore[attr-defined]
+        elif app.reachability is None:
             connection = Content.styled("◌ checking Hub…", "$text-muted")
-        elif app.reachability.online:  # type: ignore[attr-defined]
+        elif app.reachability.online:
             connection = Content.styled("● ONLINE", "bold $success")
         else:
             connection = Content.styled("○ OFFLINE", "bold $error")
-        device = app.device  # type: ignore[attr-defined]
+        device = app.device
         parts = [
             connection,
             Content(printable(_endpoint_host(settings.endpoint), single_line=True)),
-            Content(_token_text(app.token)),  # type: ignore[attr-defined]
+            Content(_token_text(app.token)),
             Content(device.label if device else "device: detecting…"),
         ]
         self.update(Content(" │ ").join(parts))
@@ -70,9 +71,9 @@ class OfflineBanner(Static):
 
     def show_state(self) -> None:
         """Show or hide the banner for the app's current connectivity."""
-        app = self.app
-        settings = app.settings  # type: ignore[attr-defined]
-        reachability = app.reachability  # type: ignore[attr-defined]
+        app = hub_app(self)
+        settings = app.settings
+        reachability = app.reachability
         if settings.offline_forced:
             text = "OFFLINE MODE: the Hub is not contacted; showing what is in the local cache."
         elif reachability is not None and not reachability.online:

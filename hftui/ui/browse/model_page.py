@@ -1,0 +1,397 @@
+"""The model page: card, metadata, licence, files and fit, history, and how to use or download it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Markdown, ProgressBar, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from hftui.hub.cards.licenses import LicenseTerms
+from hftui.hub.catalog.models import ModelDetails, fetch_model_details, local_model_details
+from hftui.hub.catalog.seen import SeenStore
+from hftui.hub.download import (
+    DownloadCancelled,
+    DownloadProgress,
+    default_patterns,
+    plan_download,
+    run_download,
+    snippets,
+)
+from hftui.hub.errors import HubProblem, explain_hub_error
+from hftui.hub.fit import memory_fits
+from hftui.hub.plain_text import printable
+from hftui.humanize import human_count, human_size
+from hftui.ui.app_state import hub_app
+from hftui.ui.base import ReportsWorkerFailures
+from hftui.ui.untrusted import plain, plain_cell
+
+TABS = ("card", "metadata", "license", "files", "history", "use")
+SNIPPET_TITLES = {
+    "cli": "Download with the hf command line",
+    "python": "Download from Python",
+    "pipeline": "Run it with a transformers pipeline",
+    "auto_model": "Load it with an Auto class",
+    "sentence_transformers": "Load it with sentence-transformers",
+}
+
+
+@dataclass
+class DetailsLoaded(Message):
+    """The model's details are ready (from the Hub or from what is on disk)."""
+
+    details: ModelDetails
+    online_problem: HubProblem | None
+
+
+@dataclass
+class DownloadProgressed(Message):
+    """Download progress; only the newest matters, so older ones still queued are dropped."""
+
+    progress: DownloadProgress
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, DownloadProgressed)
+
+
+@dataclass
+class DownloadEnded(Message):
+    """The download finished, failed or was cancelled."""
+
+    outcome: str  # "done", "cancelled", "failed"
+    text: str
+
+
+def _facts_lines(details: ModelDetails) -> list[str]:
+    facts = details.facts
+    record = details.record
+    lines = [
+        f"Model: {details.repo_id}",
+        f"Task (pipeline_tag): {details.pipeline_tag or '-'}",
+        f"Library: {details.library_name or '-'}",
+        f"Licence: {facts.license.license_id} ({facts.license.name})",
+        f"Languages: {', '.join(facts.languages) or '-'}",
+        f"Datasets: {', '.join(facts.datasets) or '-'}",
+        f"Base model: {', '.join(facts.base_models) or '-'}"
+        + (f" ({facts.base_model_relation})" if facts.base_model_relation else ""),
+        f"Tags: {', '.join(facts.tags) or '-'}",
+        f"Metrics: {', '.join(facts.metrics) or '-'}",
+        f"CO2 emissions: {facts.co2 or '-'}",
+        f"Gated: {details.gated or 'no'}",
+    ]
+    if record is not None:
+        lines.append(f"Downloads: {human_count(record.downloads)}   Likes: {human_count(record.likes)}")
+    lines.append(f"Revision: {details.sha or '-'}   Last modified: {details.last_modified or '-'}")
+    lines.append(f"Shown from: {details.source}")
+    return lines
+
+
+def _license_lines(terms: LicenseTerms, gated: str | None, repo_url: str) -> list[str]:
+    lines = [
+        f"{terms.name}  [{terms.license_id}]",
+        f"Family: {terms.family}",
+        "",
+        f"Commercial use allowed?       {terms.commercial_use}",
+        f"Attribution required?         {terms.attribution_required}",
+        f"Modifications must be shared? {terms.share_modifications}",
+        f"Use restrictions?             {terms.use_restrictions}",
+        "",
+        terms.summary,
+    ]
+    if terms.link:
+        lines.append(f"Licence text: {terms.link}")
+    if gated:
+        lines += [
+            "",
+            f"Gated ({gated}): you must accept the author's conditions on the Hub before downloading.",
+            f"Request access at: {repo_url}",
+            "Then log in with a token of the account that was granted access (hf auth login).",
+        ]
+    return lines
+
+
+class ModelPageScreen(ReportsWorkerFailures, Screen[None]):
+    """One model, in tabs; D downloads, y copies the download command, escape goes back or cancels."""
+
+    HELP_TITLE = "Model page"
+    BINDINGS = [
+        Binding("escape", "back_or_cancel", "Back/cancel", id="model.back"),
+        Binding("D", "download", "Download", id="model.download"),
+        Binding("y", "copy_command", "Copy cmd", id="model.copy"),
+        *(
+            Binding(str(number), f"show_tab('{tab}')", tab.title(), show=False, id=f"model.tab.{tab}")
+            for number, tab in enumerate(TABS, start=1)
+        ),
+    ]
+
+    def __init__(self, repo_id: str) -> None:
+        super().__init__()
+        self.repo_id = repo_id
+        self.details: ModelDetails | None = None
+        self.downloading = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(plain(self.repo_id, single_line=True), id="model-title", classes="screen-heading")
+        yield Static("Loading…", id="model-problems", classes="empty-state")
+        with Vertical(id="download-panel"):
+            yield Static("", id="download-status")
+            yield ProgressBar(id="download-bar", show_eta=True)
+        with TabbedContent(id="model-tabs"):
+            with TabPane("1 Card", id="card"), VerticalScroll():
+                yield Static("", id="card-problem")
+                yield Markdown("", id="model-card", open_links=False)
+            with TabPane("2 Metadata", id="metadata"), VerticalScroll():
+                yield Static("", id="model-facts")
+                yield Static("Evaluation results (model-index)", classes="screen-heading")
+                yield DataTable(id="eval-table", cursor_type="row")
+            with TabPane("3 Licence", id="license"), VerticalScroll():
+                yield Static("", id="license-text")
+            with TabPane("4 Files", id="files"), VerticalScroll():
+                yield Static("", id="files-summary")
+                yield DataTable(id="fit-table", cursor_type="row")
+                yield DataTable(id="files-table", cursor_type="row")
+            with TabPane("5 History", id="history"), VerticalScroll():
+                yield Static("Recent commits", classes="screen-heading")
+                yield DataTable(id="commits-table", cursor_type="row")
+                yield Static("Cached revisions", classes="screen-heading")
+                yield DataTable(id="revisions-table", cursor_type="row")
+            with TabPane("6 Use", id="use"), VerticalScroll():
+                yield Static("", id="snippets")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#download-panel").display = False
+        self.load_details()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="model-details", description="Load model")
+    def load_details(self) -> None:
+        """Fetch the page online; offline, or when the Hub fails, use what the cache and earlier visits hold."""
+        app = hub_app(self)
+        index = app.model_index
+        cache_dir = app.settings.hub_cache
+        seen = SeenStore()
+        api = app.hub_api()
+        problem = None
+        if api is not None:
+            try:
+                details = fetch_model_details(self.repo_id, api=api, cache_dir=cache_dir, index=index, seen=seen)
+                self.post_message(DetailsLoaded(details, None))
+                return
+            except Exception as error:
+                problem = explain_hub_error(error, repo_id=self.repo_id, endpoint=api.endpoint)
+        details = local_model_details(self.repo_id, cache_dir=cache_dir, index=index, seen=seen)
+        self.post_message(DetailsLoaded(details, problem))
+
+    @on(DetailsLoaded)
+    def show_details(self, event: DetailsLoaded) -> None:
+        """Fill every tab."""
+        details = event.details
+        self.details = details
+        notes = [f"⚠ {event.online_problem.message}"] if event.online_problem else []
+        if event.online_problem:
+            notes.append(f"Showing what is known locally (from {details.source}).")
+        notes += [f"⚠ {problem if isinstance(problem, str) else problem.message}" for problem in details.problems]
+        problems = self.query_one("#model-problems", Static)
+        problems.update(plain("\n".join(notes)))
+        problems.display = bool(notes)
+
+        card_problem = self.query_one("#card-problem", Static)
+        card_problem.update(plain(f"⚠ {details.card.problem}" if details.card.problem else ""))
+        card_problem.display = bool(details.card.problem)
+        self.query_one("#model-card", Markdown).update(printable(details.card.body) or "*(empty card)*")
+
+        facts = details.facts
+        # The card-level problem is already shown above the card; list only what the metadata adds.
+        fact_lines = _facts_lines(details) + [
+            f"Card problem: {problem}" for problem in facts.problems if problem != details.card.problem
+        ]
+        self.query_one("#model-facts", Static).update(plain("\n".join(fact_lines)))
+        self._fill(
+            "#eval-table",
+            ("Task", "Dataset", "Metric", "Value", "Verified"),
+            [
+                (result.task, result.dataset, result.metric, result.value, result.verified)
+                for result in facts.eval_results
+            ],
+        )
+        endpoint = getattr(hub_app(self).settings, "endpoint", "")
+        self.query_one("#license-text", Static).update(
+            plain("\n".join(_license_lines(facts.license, details.gated, f"{endpoint}/{details.repo_id}")))
+        )
+        self._show_files(details)
+        self._fill(
+            "#commits-table",
+            ("Commit", "Title", "Authors", "Date"),
+            [(c.commit_id[:8], c.title, ", ".join(c.authors), c.created_at[:19]) for c in details.commits],
+        )
+        self._fill(
+            "#revisions-table",
+            ("Revision", "Refs", "Files", "Size"),
+            [
+                (r.commit_hash[:8], ", ".join(r.refs) or "(detached)", r.nb_files, human_size(r.size_on_disk))
+                for r in details.cached_revisions
+            ],
+        )
+        self._show_snippets(details)
+
+    def _fill(self, selector: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
+        table = self.query_one(selector, DataTable)
+        table.clear(columns=True)
+        table.add_columns(*columns)
+        for row in rows:
+            table.add_row(*(plain_cell("-" if value is None else value) for value in row))
+
+    def _show_files(self, details: ModelDetails) -> None:
+        from hftui.hub.repo_files import weight_warning
+
+        config = details.config
+        lines = []
+        if config is not None:
+            lines += [
+                f"Architecture: {', '.join(config.architectures) or '-'}   model type: {config.model_type or '-'}",
+                f"Hidden size: {config.hidden_size or '-'}   layers: {config.num_layers or '-'}   "
+                f"vocab: {config.vocab_size or '-'}   context: {config.context_length or '-'}   "
+                f"dtype: {config.torch_dtype or '-'}",
+            ]
+        else:
+            lines.append("No config.json summary available.")
+        count = human_count(details.parameters) if details.parameters else "unknown"
+        lines.append(f"Parameters: {count} ({details.parameters_source})")
+        device = hub_app(self).device
+        lines.append(f"Memory needed, against {device.label if device else 'an unknown device'}:")
+        warning = weight_warning(details.files)
+        if warning:
+            lines.append(f"⚠ {warning}")
+        self.query_one("#files-summary", Static).update(plain("\n".join(lines)))
+        self._fill(
+            "#fit-table",
+            ("Precision", "Needs", "Verdict"),
+            [
+                (fit.precision, human_size(fit.bytes_needed) if fit.bytes_needed else "?", fit.verdict)
+                for fit in memory_fits(details.parameters, device)
+            ],
+        )
+        self._fill(
+            "#files-table",
+            ("File", "Size", "Format", "Note"),
+            [
+                (
+                    file.path,
+                    human_size(file.size) if file.size is not None else "?",
+                    file.weight_format or "-",
+                    "⚠ pickle: loading can run code" if file.can_run_code else ("ok" if file.weight_format else ""),
+                )
+                for file in details.files
+            ],
+        )
+
+    def _snippets(self, details: ModelDetails) -> dict[str, str]:
+        """Snippets for the default selection: safetensors only when the repo has them."""
+        allow, ignore = default_patterns(details.files)
+        return snippets(
+            details.repo_id,
+            pipeline_tag=details.pipeline_tag,
+            library_name=details.library_name,
+            allow_patterns=allow,
+            ignore_patterns=ignore,
+        )
+
+    def _show_snippets(self, details: ModelDetails) -> None:
+        blocks = self._snippets(details)
+        text = "\n\n".join(f"# {SNIPPET_TITLES.get(key, key)}\n{code}" for key, code in blocks.items())
+        text += "\n\nD downloads it (safetensors only when the repo has them); y copies the hf download command."
+        self.query_one("#snippets", Static).update(plain(text))
+
+    # Actions.
+
+    def action_show_tab(self, tab: str) -> None:
+        """Switch tab by number key."""
+        self.query_one("#model-tabs", TabbedContent).active = tab
+
+    def action_copy_command(self) -> None:
+        """Copy the `hf download` command to the clipboard (OSC 52, which works over SSH in most terminals)."""
+        if self.details is None:
+            return
+        command = self._snippets(self.details).get("cli")
+        if command:
+            self.app.copy_to_clipboard(command)
+            self.notify(printable(command, single_line=True), title="Copied", markup=False)
+
+    def action_back_or_cancel(self) -> None:
+        """Escape cancels a running download, else goes back."""
+        if self.downloading:
+            self.workers.cancel_group(self, "download")
+            self.query_one("#download-status", Static).update("Cancelling…")
+        else:
+            self.app.pop_screen()
+
+    def action_download(self) -> None:
+        """Download the model into the HF cache (safetensors only by default)."""
+        if self.downloading:
+            return
+        if hub_app(self).offline:
+            self.notify("Offline: downloads need the Hub. Press ctrl+r to retry the connection.", markup=False)
+            return
+        self.downloading = True
+        panel = self.query_one("#download-panel")
+        panel.display = True
+        self.query_one("#download-status", Static).update("Planning the download…")
+        self.download()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="download", description="Download model")
+    def download(self) -> None:
+        """Plan (total size first), then download with progress; cancellable, resumable."""
+        app = hub_app(self)
+        worker = get_current_worker()
+        api = app.hub_api()
+        cache_dir = app.settings.hub_cache
+        try:
+            if api is None:
+                raise ConnectionError("offline")
+            plan = plan_download(api, self.repo_id, cache_dir=cache_dir, prefer_safetensors=True)
+            run_download(
+                plan,
+                endpoint=api.endpoint,
+                cache_dir=cache_dir,
+                on_progress=lambda progress: self.post_message(DownloadProgressed(progress)),
+                is_cancelled=lambda: worker.is_cancelled,
+            )
+        except DownloadCancelled:
+            self.post_message(DownloadEnded("cancelled", "Download cancelled; run it again to resume."))
+            return
+        except Exception as error:
+            problem = explain_hub_error(error, repo_id=self.repo_id, endpoint=getattr(api, "endpoint", None))
+            self.post_message(DownloadEnded("failed", problem.message))
+            return
+        self.post_message(DownloadEnded("done", f"Downloaded {human_size(plan.total_bytes)} into {cache_dir}."))
+
+    @on(DownloadProgressed)
+    def show_progress(self, event: DownloadProgressed) -> None:
+        """Bytes, speed, ETA and the current file."""
+        progress = event.progress
+        bar = self.query_one("#download-bar", ProgressBar)
+        bar.update(total=max(progress.total_bytes, 1), progress=progress.bytes_done)
+        speed = f"{human_size(progress.bytes_per_second)}/s" if progress.bytes_per_second else "-"
+        eta = f"{progress.eta_seconds:.0f} s" if progress.eta_seconds is not None else "-"
+        text = (
+            f"{human_size(progress.bytes_done)} of {human_size(progress.total_bytes)}  {speed}  ETA {eta}  "
+            f"file {progress.files_done}/{progress.files_total}: {progress.current_file or '-'}  (escape cancels)"
+        )
+        self.query_one("#download-status", Static).update(plain(text, single_line=True))
+
+    @on(DownloadEnded)
+    def finish_download(self, event: DownloadEnded) -> None:
+        """Say how it ended and refresh what the app knows of the cache."""
+        self.downloading = False
+        self.query_one("#download-status", Static).update(plain(f"{event.outcome.upper()}: {event.text}"))
+        severity = {"done": "information", "cancelled": "warning", "failed": "error"}[event.outcome]
+        self.notify(printable(event.text), title=f"Download {event.outcome}", severity=severity, markup=False)
+        if event.outcome == "done":
+            hub_app(self).scan_cache()  # marks it cached in the index and tables
+            self.load_details()
