@@ -606,12 +606,12 @@ def _tag_values(tags: tuple[str, ...], key: str) -> tuple[str, ...]:
 def _dataset_card_fields(metadata: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     """Task categories, size categories, languages and licences from dataset card metadata, over the legacy
     plural keys and 2022's per-configuration mappings (read by the dataset card code, never raising)."""
-    from hftui.hub.cards.dataset import _per_config_flattened
+    from hftui.hub.cards.dataset import joined_per_config_fields
     from hftui.hub.cards.model import _names
 
     problems: list[str] = []  # a list needs no explanations; the dataset page shows them
     try:
-        flat = _per_config_flattened(metadata if isinstance(metadata, dict) else {})
+        flat = joined_per_config_fields(metadata if isinstance(metadata, dict) else {})
         return {
             "task_categories": _names(flat, ("task_categories",), problems),
             "size_categories": _names(flat, ("size_categories",), problems),

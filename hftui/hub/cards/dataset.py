@@ -68,7 +68,7 @@ def read_dataset_infos(path: Path) -> dict[str, Any] | None:
 
 def dataset_card_facts(card: CardText, dataset_infos: Mapping[str, Any] | None = None) -> DatasetCardFacts:
     """Read a dataset card's facts; never raises."""
-    metadata = _per_config_flattened(card.metadata if isinstance(card.metadata, Mapping) else {})
+    metadata = joined_per_config_fields(card.metadata if isinstance(card.metadata, Mapping) else {})
     problems: list[str] = []
     try:
         configs = _configs(card.metadata, dataset_infos, problems)
@@ -104,7 +104,7 @@ _PER_CONFIG_KEYS = (
 )
 
 
-def _per_config_flattened(metadata: Mapping[Any, Any]) -> dict[Any, Any]:
+def joined_per_config_fields(metadata: Mapping[Any, Any]) -> dict[Any, Any]:
     """2022 cards give some fields per configuration (a mapping of config to values); join those values."""
     flattened = dict(metadata)
     for key in _PER_CONFIG_KEYS:
