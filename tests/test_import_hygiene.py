@@ -12,7 +12,7 @@ import pytest
 
 import hftui
 
-DOMAIN_PACKAGES = ("hub", "data", "analyze", "train", "demo")
+DOMAIN_PACKAGES = ("hub", "data", "analyze", "train", "demo", "localhub")
 HEAVY = ("textual", "torch", "transformers")
 # Each module's imports are checked in one fresh interpreter per package, module by module, so a module
 # that pulls in Textual or torch is named even when a sibling imported earlier is clean.
@@ -31,8 +31,9 @@ print(json.dumps(culprits))
 
 
 def _modules(package: str) -> list[str]:
+    """Every module of the package, those of its subpackages (hub/cards, hub/index, …) included."""
     folder = Path(hftui.__file__).parent / package
-    return [f"hftui.{package}.{info.name}" for info in pkgutil.iter_modules([str(folder)])]
+    return [info.name for info in pkgutil.walk_packages([str(folder)], prefix=f"hftui.{package}.")]
 
 
 def _loaded_after_import(module: str) -> set[str]:
