@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from hftui.atomic_write import write_json_atomically
 from hftui.paths import hftui_home, settings_file
 
 
@@ -28,22 +27,11 @@ def load_preferences(path: Path | None = None) -> Preferences:
         return Preferences()
     if not isinstance(raw, dict):
         return Preferences()
-    theme = raw.get("theme") if isinstance(raw.get("theme"), str) else Preferences.theme
-    keymap = raw.get("keymap") if isinstance(raw.get("keymap"), dict) else {}
+    theme = raw.get("theme")
+    keymap = raw.get("keymap")
+    theme = theme if isinstance(theme, str) else Preferences.theme
+    keymap = keymap if isinstance(keymap, dict) else {}
     return Preferences(theme=theme, keymap={str(k): str(v) for k, v in keymap.items()})
-
-
-def write_json_atomically(target: Path, data: object) -> None:
-    """Write JSON to a temporary file beside `target`, then rename it over `target`."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".json")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=2)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def save_preferences(preferences: Preferences, path: Path | None = None) -> None:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from hftui.atomic_write import replaced_when_written
 from hftui.data.cells import describe_cell
 from hftui.libraries import import_serially
 
@@ -95,17 +94,11 @@ def save_sample(rows: Sequence[Mapping[str, Any]], path: Path, *, features: Mapp
         [dict(row) for row in rows], features=Features.from_dict(dict(features)) if features else None
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=suffix)
-    os.close(handle)
-    try:
+    with replaced_when_written(path) as (temporary,):
         if suffix == ".parquet":
-            dataset.to_parquet(temporary)
+            dataset.to_parquet(str(temporary))
         else:
-            dataset.to_json(temporary, lines=True, force_ascii=False)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+            dataset.to_json(str(temporary), lines=True, force_ascii=False)
     return path
 
 
@@ -113,20 +106,20 @@ def _column(name: str, values: list[Any], feature: object) -> ColumnStats:
     feature = feature if isinstance(feature, Mapping) else None
     present = [value for value in values if value is not None]
     kind = _feature_kind(feature) or _value_kind(present)
-    base = {"name": name, "kind": kind, "count": len(values), "nulls": len(values) - len(present)}
+    base = ColumnStats(name=name, kind=kind, count=len(values), nulls=len(values) - len(present), distinct=None)
     if kind in ("image", "audio", "binary"):
-        return ColumnStats(**base, distinct=None)
+        return base
     keys = [_key(value) for value in present]
     distinct = len(set(keys))
     if kind == "class_label":
-        return ColumnStats(**base, distinct=distinct, classes=_classes(present, feature))
+        return replace(base, distinct=distinct, classes=_classes(present, feature))
     few = _few_values(keys, distinct)
     if kind == "number":
         numbers = [float(value) for value in present if not (isinstance(value, float) and math.isnan(value))]
         if not numbers:
-            return ColumnStats(**base, distinct=distinct, classes=few)
-        return ColumnStats(
-            **base,
+            return replace(base, distinct=distinct, classes=few)
+        return replace(
+            base,
             distinct=distinct,
             minimum=min(numbers),
             mean=sum(numbers) / len(numbers),
@@ -135,8 +128,8 @@ def _column(name: str, values: list[Any], feature: object) -> ColumnStats:
         )
     if kind == "text":
         lengths = [len(value) for value in present]
-        return ColumnStats(
-            **base,
+        return replace(
+            base,
             distinct=distinct,
             length_histogram=_histogram(lengths),
             length_min=min(lengths, default=None),
@@ -145,8 +138,8 @@ def _column(name: str, values: list[Any], feature: object) -> ColumnStats:
             classes=few,
         )
     if kind == "bool":
-        return ColumnStats(**base, distinct=distinct, classes=tuple(Counter(keys).most_common()))
-    return ColumnStats(**base, distinct=distinct if kind != "null" else 0)
+        return replace(base, distinct=distinct, classes=tuple(Counter(keys).most_common()))
+    return replace(base, distinct=distinct if kind != "null" else 0)
 
 
 def _feature_kind(feature: Mapping[str, Any] | None) -> str | None:

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hftui.atomic_write import write_json_atomically
 from hftui.paths import hftui_home
-from hftui.preferences import write_json_atomically
 
 SEEN_REPO_TYPES = ("model", "dataset")
 
