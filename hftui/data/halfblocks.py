@@ -71,7 +71,8 @@ def half_blocks(value: object, *, max_width: int = MAX_WIDTH, max_height: int = 
     try:
         size, mode = tuple(image.size), str(image.mode)
         # thumbnail() changes the image in place and a decoded cell belongs to the caller's row: shrink a copy.
-        thumb = image.copy() if image is value else image
+        decoded_here = image is not value  # a named test: inline, `is` would narrow `image` to object for mypy
+        thumb = image if decoded_here else image.copy()
         thumb.thumbnail((max(max_width, 1), max(max_height, 1) * 2))
         pixels = _rgb(thumb)
         width, height = pixels.size

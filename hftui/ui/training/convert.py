@@ -23,13 +23,12 @@ from hftui.data.convert import (
     ConvertProgress,
     ConvertReport,
     SourceSchema,
-    SplitFractions,
-    check_plan,
     convert,
     convertible_files,
     guess_label,
     read_schema,
     report_markdown,
+    with_typed_settings,
 )
 from hftui.hub.plain_text import printable
 from hftui.ui.base import ReportsWorkerFailures
@@ -398,15 +397,12 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
 
     def settings_plan(self) -> ConvertPlan:
         """The plan with the seed, splits and output folder typed on the screen (ConvertError when they are bad)."""
-        seed_text = self.query_one("#convert-seed", Input).value.strip() or "0"
-        if not seed_text.isdigit():
-            raise ConvertError(f"seed {seed_text!r}: expected a whole number of 0 or more", "bad_plan")
-        splits = SplitFractions.parse(self.query_one("#convert-splits", Input).value)
-        out_text = self.query_one("#convert-out", Input).value.strip()
-        output = Path(out_text).expanduser().resolve() if out_text else None
-        plan = replace(self.plan, seed=int(seed_text), splits=splits, output=output)
-        check_plan(plan)
-        return plan
+        return with_typed_settings(
+            self.plan,
+            seed=self.query_one("#convert-seed", Input).value,
+            splits=self.query_one("#convert-splits", Input).value,
+            output=self.query_one("#convert-out", Input).value,
+        )
 
     def action_run(self) -> None:
         """Convert with the plan as shown, in a worker; escape cancels."""

@@ -1,0 +1,122 @@
+"""Reading the files to convert: which files a folder offers, each file's columns and types, and the table itself."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from hftui.data.convert.plan import TABULAR_FORMATS, ConvertError, SourceColumn, SourceSchema
+
+# The sampler's format detection and error wording, so the converter and the preview read files the same way.
+from hftui.data.sampler import (
+    SampleError,
+    SampleSource,
+    data_files_in,
+    detect_local_format,
+    explain_sample_error,
+    format_of_file,
+    load_arguments,
+)
+from hftui.libraries import import_serially
+
+
+def type_name(feature: Any) -> str:
+    """A datasets feature as a type in words: the Value dtype, `class_label`, `list`, `struct`, `image`..."""
+    from datasets import ClassLabel, Value
+
+    if isinstance(feature, Value):
+        return {"large_string": "string", "large_binary": "binary"}.get(feature.dtype, feature.dtype)
+    if isinstance(feature, ClassLabel):
+        return "class_label"
+    if isinstance(feature, dict):
+        return "struct"
+    name = type(feature).__name__
+    return {"List": "list", "LargeList": "list", "Sequence": "list"}.get(name, name.lower())
+
+
+@contextlib.contextmanager
+def quiet_datasets() -> Iterator[None]:
+    """No tqdm bars or error logs from datasets while converting: the caller shows progress and errors itself."""
+    from datasets.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+    from datasets.utils import logging as datasets_logging
+
+    bars_were_off = are_progress_bars_disabled()
+    logger = datasets_logging.get_logger()
+    level = logger.level
+    disable_progress_bars()
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        if not bars_were_off:
+            enable_progress_bars()
+
+
+def load_table(path: Path) -> tuple[str, Any]:
+    """Load one local file or folder as its format and a `datasets.Dataset` (its train split), or raise
+    ConvertError; blocking."""
+    import_serially("datasets")
+    import datasets
+
+    source = SampleSource("local", str(path))
+    try:
+        data_format = detect_local_format(path)
+        if data_format not in TABULAR_FORMATS:
+            raise ConvertError(
+                f"{path.name}: {data_format} data cannot be converted; use CSV, TSV, JSON Lines or Parquet files",
+                "unsupported",
+            )
+        builder, arguments = load_arguments(source)
+        with quiet_datasets():
+            dataset = datasets.load_dataset(builder, split="train", **arguments)
+    except ConvertError:
+        raise
+    except SampleError as error:
+        raise ConvertError(error.message, _error_kind(error.kind)) from error
+    except Exception as error:
+        cause: BaseException = error
+        # load_dataset wraps the reader's own error (pandas, pyarrow) in DatasetGenerationError.
+        while type(cause).__name__ == "DatasetGenerationError" and cause.__cause__ is not None:
+            cause = cause.__cause__
+        problem = explain_sample_error(cause, source)
+        raise ConvertError(problem.message, _error_kind(problem.kind)) from error
+    if dataset.num_rows == 0 or not dataset.column_names:
+        raise ConvertError(f"{path.name} has no rows", "empty")
+    return data_format, dataset
+
+
+def _error_kind(sample_kind: str) -> str:
+    return sample_kind if sample_kind in ("not_found", "bad_file", "empty") else "bad_file"
+
+
+def convertible_files(folder: Path) -> tuple[Path, ...]:
+    """The CSV, JSON Lines and Parquet files under a folder (a file stands for itself), for the converter."""
+    if folder.is_file():
+        return (folder,) if format_of_file(folder) in TABULAR_FORMATS else ()
+    if not folder.is_dir():
+        return ()
+    return tuple(path for path in data_files_in(folder) if format_of_file(path) in TABULAR_FORMATS)
+
+
+def read_schema(path: Path | str) -> SourceSchema:
+    """Read one file's columns and row count (blocking: loads it with datasets)."""
+    path = Path(path).expanduser().resolve()
+    from datasets import Value
+
+    data_format, dataset = load_table(path)
+    described = dataset.features.to_dict()
+    columns = tuple(
+        # Plain values are described by their dtype alone; class labels, lists and structs keep their feature.
+        SourceColumn(name, type_name(feature), None if isinstance(feature, Value) else dict(described[name]))
+        for name, feature in dataset.features.items()
+    )
+    return SourceSchema(path, data_format, dataset.num_rows, columns)
+
+
+def read_schemas(paths: Sequence[Path | str]) -> tuple[SourceSchema, ...]:
+    """Read every file's schema, in order; the first unreadable one raises ConvertError."""
+    return tuple(read_schema(path) for path in paths)
