@@ -78,7 +78,7 @@ def new_run(folder: Path) -> Path:
 async def latency(root: Path, writes: int, interval: float) -> list[float]:
     """Seconds from each log event's write to the first paint of a snapshot holding it."""
     from hftui.train.events import EVENTS_FILE, encode_event
-    from hftui.train.runs import LOCK_FILE
+    from hftui.train.process import LOCK_FILE
     from hftui.ui.training import run_watcher
     from hftui.ui.training.run_watcher import RunWatcherScreen
 

@@ -10,17 +10,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
+from hftui.train.compare import differing, export_text, summarize, unique_labels
 from hftui.train.events import EVENTS_FILE, RunEvent, append_event
 from hftui.train.follow import follower_for, run_hyperparameters
 from hftui.train.spec import DatasetRef, Hyperparameters, LoraSettings, RunSpec, save_spec
 from hftui.ui.dialogs.path_prompt import PathPromptScreen
-from hftui.ui.training.run_compare import (
-    RunCompareScreen,
-    differing,
-    export_text,
-    summarize,
-    unique_labels,
-)
+from hftui.ui.training.run_compare import RunCompareScreen
 from hftui.ui.widgets.curve_plot import CurvePlot
 from tests.pilot import screen_text, wait_until
 from tests.test_dataset_preview import make_app

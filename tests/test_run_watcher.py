@@ -22,8 +22,10 @@ from textual.widgets import Log, ProgressBar, TabbedContent
 
 from hftui.app import HfTuiApp
 from hftui.train.events import EVENTS_FILE, encode_event
-from hftui.train.runs import LOCK_FILE, LOG_FILE
-from hftui.ui.training.run_watcher import EXPORT_CSV, EXPORT_JSON, RunWatcherScreen
+from hftui.train.process import LOCK_FILE
+from hftui.train.runs import LOG_FILE
+from hftui.train.watch import EXPORT_CSV, EXPORT_JSON
+from hftui.ui.training.run_watcher import RunWatcherScreen
 from hftui.ui.widgets.curve_plot import CurvePlot
 from tests.test_dataset_preview import make_app
 from tests.test_train_support import WAIT_S, quiet_workers, reap_runs, reviews, small_spec, tiny_bert

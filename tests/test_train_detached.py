@@ -18,7 +18,8 @@ import pytest
 from hftui.train.events import EVENTS_FILE, EventTail, RunEvent
 from hftui.train.follow import RunFollower
 from hftui.train.launch import RunError, request_stop, resume_run, start_run
-from hftui.train.runs import read_process_info, read_run, run_state
+from hftui.train.process import read_process_info
+from hftui.train.runs import read_run, run_state
 from hftui.train.spec import DatasetRef, LoraSettings, save_spec, spec_to_json
 from tests.test_train_support import (
     count_kind,

@@ -15,20 +15,16 @@ import pytest
 from hftui.train.events import EVENTS_FILE, RunEvent, append_event
 from hftui.train.follow import RunFollower, TrainerOutputFollower
 from hftui.train.foreign import is_trainer_output_dir, read_trainer_output
+from hftui.train.process import LOCK_FILE, PROCESS_FILE, pid_alive, process_start_ticks, worker_lock_held
 from hftui.train.runs import (
-    LOCK_FILE,
-    PROCESS_FILE,
     RunNotFound,
     RunSummaryEvents,
     delete_run,
     derive_state,
     find_run,
     list_runs,
-    pid_alive,
-    process_start_ticks,
     read_log_tail,
     read_run,
-    worker_lock_held,
 )
 from hftui.train.spec import DatasetRef, RunSpec, save_spec
 

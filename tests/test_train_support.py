@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from hftui.train.events import EVENTS_FILE, RunEvent, read_all_events
-from hftui.train.runs import read_process_info
+from hftui.train.process import read_process_info
 from hftui.train.spec import DatasetRef, Hyperparameters, LoraSettings, RunSpec
 
 POSITIVE = "good great love amazing wonderful excellent happy fun".split()

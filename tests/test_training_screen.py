@@ -20,7 +20,7 @@ from textual.widgets import Input
 from hftui.app import HfTuiApp
 from hftui.train.callback import STOP_FILE
 from hftui.train.events import EVENTS_FILE, append_event
-from hftui.train.runs import LOCK_FILE
+from hftui.train.process import LOCK_FILE
 from hftui.train.spec import DatasetRef, LoraSettings, RunSpec, save_spec
 from hftui.ui.dialogs.confirm import ConfirmScreen
 from hftui.ui.training.runs import TrainingScreen
@@ -235,20 +235,20 @@ async def test_space_marks_runs_for_compare(tmp_path: Path, runs_root: Path) -> 
 def test_the_reader_does_not_read_an_ended_unchanged_run_again(
     runs_root: Path, live_lock: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hftui.ui.training.runs as training
+    import hftui.train.runs as runs
 
     done = finished_run(runs_root, "20250101-000000-done")
     live = make_run(runs_root, "20250102-000000-live")
     make_live(live, live_lock)
     read: list[str] = []
-    original = training.read_run
+    original = runs.read_run
 
     def counting(run_dir: Path, **options: Any) -> Any:
         read.append(run_dir.name)
         return original(run_dir, **options)
 
-    monkeypatch.setattr(training, "read_run", counting)
-    reader = training.RunsReader(runs_root)
+    monkeypatch.setattr(runs, "read_run", counting)
+    reader = runs.RunsReader(runs_root)
     assert [run.state for run in reader.read()] == ["running", "finished"]
     assert [run.state for run in reader.read()] == ["running", "finished"]
     assert read == [live.name, done.name, live.name]  # the live run every time, the ended one once

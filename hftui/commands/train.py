@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -402,12 +401,11 @@ def follow(run_dir: Path, errors: Console) -> int:
     """Follow a run's events with a progress bar until it ends (0 finished or stopped, 1 failed)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from hftui.train.events import EVENTS_FILE, TERMINAL_KINDS, EventTail
-    from hftui.train.runs import LIFECYCLE_KINDS, derive_state, read_process_info, worker_alive
+    from hftui.train.events import TERMINAL_KINDS
+    from hftui.train.follow import RunFollower
+    from hftui.train.watch import follow_to_end
 
-    tail = EventTail(run_dir / EVENTS_FILE)
-    last_lifecycle = None
-    last_step: int | None = None
+    follower = RunFollower(run_dir)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -418,31 +416,19 @@ def follow(run_dir: Path, errors: Console) -> int:
     task = progress.add_task("starting", total=None, detail="")
     try:
         with progress:
-            while True:
-                process = read_process_info(run_dir)
-                alive = worker_alive(run_dir, process)
-                batch = tail.read(final=not alive)
-                for warning in batch.warnings:
+            for update in follow_to_end(follower, poll_s=POLL_S):
+                for warning in update.warnings:
                     _say(progress.console, f"warning: {warning}")
-                for event in batch.events:
-                    if event.kind in LIFECYCLE_KINDS:
-                        last_lifecycle = event
-                    if event.step is not None:
-                        last_step = event.step
+                for event in update.events:
                     _show(progress, task, event)
-                if last_lifecycle is not None and last_lifecycle.kind in TERMINAL_KINDS and not tail.more:
-                    break
-                if not alive and not tail.more:
-                    state = derive_state(last_lifecycle, alive=False, process=process, last_step=last_step)
-                    if state.state in ("failed", "unknown"):
-                        _say(progress.console, f"{run_dir.name}: {state.state}: {state.message}", "bold")
-                        return 1
-                    if state.state != "starting":
-                        break
-                time.sleep(POLL_S)
+            ended = follower.last_lifecycle
+            if (ended is None or ended.kind not in TERMINAL_KINDS) and update.state.state in ("failed", "unknown"):
+                _say(progress.console, f"{run_dir.name}: {update.state.state}: {update.state.message}", "bold")
+                return 1
     except KeyboardInterrupt:
         _say(errors, f"detached; {run_dir.name} keeps going (hftui runs stop {run_dir.name} stops it)")
         return 0
+    last_lifecycle = follower.last_lifecycle
     if last_lifecycle is None:
         return 1
     kind = last_lifecycle.kind

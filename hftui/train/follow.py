@@ -10,13 +10,15 @@ picks the right one for a folder.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hftui.train.events import EVENTS_FILE, EventTail, RunEvent
 from hftui.train.foreign import is_trainer_output_dir, read_trainer_output, signature
-from hftui.train.runs import LIFECYCLE_KINDS, RunState, derive_state, read_process_info, worker_alive
+from hftui.train.process import read_process_info, worker_alive
+from hftui.train.runs import LIFECYCLE_KINDS, RunState, derive_state
 from hftui.train.series import RunCurves
 from hftui.train.spec import SPEC_FILE, SpecError, load_spec
 from hftui.train.tensorboard import TensorBoardFollower, is_tensorboard_dir
@@ -109,6 +111,15 @@ class TrainerOutputFollower:
 Follower = RunFollower | TrainerOutputFollower | TensorBoardFollower
 
 
+def follower_kind(follower: Follower) -> str:
+    """run (hftui's own, with a process), trainer (an output_dir) or tensorboard."""
+    if isinstance(follower, RunFollower):
+        return "run"
+    if isinstance(follower, TrainerOutputFollower):
+        return "trainer"
+    return "tensorboard"
+
+
 def is_run_dir(path: Path) -> bool:
     """Whether a folder is an hftui run folder (it has events.jsonl or spec.json)."""
     path = Path(path)
@@ -136,6 +147,38 @@ def follower_for(path: Path) -> Follower:
         f"{path} is not a run: it has no events.jsonl or spec.json (an hftui run), no trainer_state.json or "
         "checkpoint-N/ (a Trainer output_dir) and no events.out.tfevents.* file (a TensorBoard log dir)"
     )
+
+
+@dataclass(frozen=True)
+class FollowerRead:
+    """All that a follower had to read at one go: its events and skipped lines, and the state it leaves the run in
+    (a foreign folder is `finished` once it has its end-of-training summary, else `unknown`)."""
+
+    events: tuple[RunEvent, ...]
+    warnings: tuple[str, ...]
+    state: str
+
+
+def poll_through(follower: Follower, cancelled: Callable[[], bool] = lambda: False) -> FollowerRead:
+    """Poll `follower` until it has nothing more waiting (a finished run is read to its end), or until `cancelled`."""
+    events: list[RunEvent] = []
+    warnings: list[str] = []
+    state = "-"
+    while not cancelled():
+        if isinstance(follower, RunFollower):
+            update = follower.poll()
+            events.extend(update.events)
+            warnings.extend(update.warnings)
+            state = update.state.state
+            if not update.more:
+                break
+        else:
+            new, problems = follower.poll()
+            events.extend(new)
+            warnings.extend(problems)
+            state = "finished" if follower.finished else "unknown"
+            break
+    return FollowerRead(tuple(events), tuple(warnings), state)
 
 
 # TrainingArguments names (a TensorBoard log dir's `args`, a trainer_state.json) -> the spec's names.

@@ -20,15 +20,8 @@ from pathlib import Path
 
 from hftui.train.callback import STOP_FILE
 from hftui.train.events import EVENTS_FILE, append_event
-from hftui.train.runs import (
-    LOG_FILE,
-    PROCESS_FILE,
-    checkpoints_of,
-    process_start_ticks,
-    read_process_info,
-    run_state,
-    worker_alive,
-)
+from hftui.train.process import PROCESS_FILE, process_start_ticks, read_process_info, worker_alive
+from hftui.train.runs import LOG_FILE, checkpoints_of, run_state
 from hftui.train.spec import RunSpec, load_spec, resolve_paths, save_spec
 from hftui.train.validate import SpecProblem, errors_of, validate
 

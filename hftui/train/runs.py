@@ -6,17 +6,17 @@ and, when finished, `model/` with its card. Reading a run never writes to it, so
 terminals can watch the same run.
 
 The state comes from the last lifecycle event (launched, started, finished, failed, stopped) and whether
-the worker is alive: a run whose last word is `started` but whose worker is gone was killed (or its machine
-restarted), and is reported failed with reason `killed`.
+the worker is alive (`process.py`): a run whose last word is `started` but whose worker is gone was killed (or
+its machine restarted), and is reported failed with reason `killed`. `RunsReader` keeps a listing up to date
+without reading ended, unchanged runs again.
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from hftui.train.events import EVENTS_FILE, TERMINAL_KINDS, EventTail, RunEvent, read_all_events
+from hftui.train.process import PROCESS_FILE, ProcessInfo, read_process_info, worker_alive
 from hftui.train.spec import SPEC_FILE
 
 LOG_FILE = "train.log"
-PROCESS_FILE = "process.json"
-LOCK_FILE = "worker.lock"
 CHECKPOINTS_DIR = "checkpoints"
 MODEL_DIR = "model"
 MERGED_DIR = "merged"
@@ -45,17 +44,6 @@ _SUMMARY_KINDS = (*sorted(LIFECYCLE_KINDS), "eval", "progress", "checkpoint")
 
 class RunNotFound(LookupError):
     """No run, or more than one, matches the id given."""
-
-
-@dataclass(frozen=True)
-class ProcessInfo:
-    """The process of a run's latest launch: pid, its start time in clock ticks (against pid reuse), attempt."""
-
-    pid: int
-    start_ticks: int | None
-    attempt: int
-    launched_at: float
-    argv: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,104 +102,6 @@ class RunRecord:
     def is_live(self) -> bool:
         """Whether a worker is (about to be) running it."""
         return self.state in ("starting", "running")
-
-
-# --- process liveness -----------------------------------------------------------------------------------
-
-
-def process_start_ticks(pid: int) -> int | None:
-    """The start time of a process in clock ticks since boot (Linux /proc), or None where unknown."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces and parentheses; fields after the last ')' are fixed.
-    rest = stat.rsplit(")", 1)[-1].split()
-    try:
-        return int(rest[19])
-    except (IndexError, ValueError):
-        return None
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return False
-    rest = stat.rsplit(")", 1)[-1].split()
-    return bool(rest) and rest[0] in ("Z", "X")
-
-
-def pid_alive(pid: int, start_ticks: int | None = None) -> bool:
-    """Whether process `pid` runs (and is the same process: its start time matches `start_ticks`)."""
-    if pid <= 0:
-        return False
-    if start_ticks is not None:
-        now_ticks = process_start_ticks(pid)
-        if now_ticks is not None and now_ticks != start_ticks:
-            return False  # the pid was reused by another process (checked first: never reap someone else's child)
-    try:
-        # Our own finished child stays a zombie until reaped, and a zombie answers kill(0).
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    except ChildProcessError:
-        pass
-    except OSError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, someone else's
-    return not _zombie(pid)
-
-
-def worker_lock_held(run_dir: Path) -> bool | None:
-    """Whether a live worker holds the run's lock (None: no lock file, so nobody ever took it)."""
-    try:
-        fd = os.open(Path(run_dir) / LOCK_FILE, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return None
-    try:
-        # A shared lock never conflicts with another reader's, only with the worker's exclusive one.
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError as error:
-        return error.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
-
-
-def read_process_info(run_dir: Path) -> ProcessInfo | None:
-    """process.json of a run, or None when missing or unreadable."""
-    try:
-        data = json.loads((Path(run_dir) / PROCESS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("pid"), int):
-        return None
-    ticks = data.get("start_ticks")
-    return ProcessInfo(
-        pid=data["pid"],
-        start_ticks=ticks if isinstance(ticks, int) else None,
-        attempt=int(data.get("attempt") or 1),
-        launched_at=float(data.get("launched_at") or 0.0),
-        argv=tuple(str(a) for a in data.get("argv") or ()),
-    )
-
-
-def worker_alive(run_dir: Path, process: ProcessInfo | None = None) -> bool:
-    """Whether the run's worker (or its launcher, before the worker locks) is still running."""
-    if worker_lock_held(run_dir):
-        return True
-    process = process if process is not None else read_process_info(run_dir)
-    return process is not None and pid_alive(process.pid, process.start_ticks)
 
 
 # --- state ----------------------------------------------------------------------------------------------
@@ -430,6 +320,74 @@ def list_runs(root: Path) -> tuple[RunRecord, ...]:
         return ()
     folders = sorted((folder for folder in Path(root).iterdir() if folder.is_dir()), reverse=True)
     return tuple(read_run(folder) for folder in folders if not folder.name.startswith("."))
+
+
+class RunsReader:
+    """Reads the runs directory; a run that is not live and whose files did not change is not read again.
+
+    A finished 100,000-event run takes most of a second to summarise, so re-reading it every refresh would
+    keep a thread busy for nothing.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._kept: dict[Path, tuple[tuple[int, ...], RunRecord]] = {}
+        self._summaries: dict[Path, RunSummaryEvents] = {}  # a live run is re-read from where the last read ended
+        self._lock = threading.Lock()  # a replaced (cancelled) listing may still be reading
+
+    @staticmethod
+    def _stamp(folder: Path) -> tuple[int, ...]:
+        stamp: list[int] = []
+        for name in (EVENTS_FILE, PROCESS_FILE, SPEC_FILE):
+            try:
+                info = os.stat(folder / name)
+            except OSError:
+                stamp += [-1, -1]
+            else:
+                stamp += [info.st_size, info.st_mtime_ns]
+        return tuple(stamp)
+
+    def read(self) -> tuple[RunRecord, ...]:
+        """Each run folder, newest first (ids begin with the launch time), as `list_runs` gives them."""
+        with self._lock:
+            return self._read()
+
+    def _read(self) -> tuple[RunRecord, ...]:
+        try:
+            folders = sorted(
+                (f for f in self.root.iterdir() if f.is_dir() and not f.name.startswith(".")), reverse=True
+            )
+        except OSError:
+            self._kept.clear()
+            self._summaries.clear()
+            return ()
+        records = []
+        kept: dict[Path, tuple[tuple[int, ...], RunRecord]] = {}
+        summaries: dict[Path, RunSummaryEvents] = {}
+        for folder in folders:
+            stamp = self._stamp(folder)
+            previous = self._kept.get(folder)
+            summary = self._summaries.get(folder)
+            if previous is not None and previous[0] == stamp and not previous[1].is_live:
+                record = previous[1]
+            else:
+                summary = summary or RunSummaryEvents(folder)
+                record = read_run(folder, summary=summary)
+            kept[folder] = (stamp, record)
+            if summary is not None:
+                summaries[folder] = summary
+            records.append(record)
+        self._kept = kept
+        self._summaries = summaries
+        return tuple(records)
+
+
+def short_run_name(run_id: str) -> str:
+    """A run id without its `YYYYMMDD-HHMMSS-` launch stamp (the part that tells runs apart at a glance)."""
+    parts = run_id.split("-", 2)
+    if len(parts) == 3 and len(parts[0]) == 8 and parts[0].isdigit() and parts[1].isdigit() and parts[2]:
+        return parts[2]
+    return run_id
 
 
 def find_run(root: Path, wanted: str) -> Path:

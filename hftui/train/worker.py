@@ -29,7 +29,8 @@ from typing import Any
 from hftui.train.callback import RunRecorder, event_callback
 from hftui.train.data import LabelMap, TrainingInputError, label_names, load_split, require_columns, sources_of
 from hftui.train.events import EVENTS_FILE, SCHEMA_VERSION, EventWriter
-from hftui.train.runs import CHECKPOINTS_DIR, LOCK_FILE, MERGED_DIR, METRICS_FILE, MODEL_DIR, checkpoints_of
+from hftui.train.process import LOCK_FILE
+from hftui.train.runs import CHECKPOINTS_DIR, MERGED_DIR, METRICS_FILE, MODEL_DIR, checkpoints_of
 from hftui.train.spec import RunSpec, SpecError, load_spec, spec_to_dict
 
 LABELS_COLUMN = "labels"

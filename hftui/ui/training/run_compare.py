@@ -1,18 +1,17 @@
 """Compare runs: several runs' curves overlaid on one plot, their best and final metrics, what they did differently.
 
 Any mix of folders works: hftui's own runs, Trainer output_dirs and TensorBoard log dirs (`follower_for`).
-A thread worker reads them all (a finished run replays to its end first), and again every POLL_S seconds
-while any of them can still change, posting a `ComparedRun` (curves, summary, new events) for each that
-changed; the screen only draws those.
+A thread worker reads them all through a `CompareReader` (train/compare.py; a finished run replays to its end
+first), and again every POLL_S seconds while any of them can still change, posting a `ComparedRun` (curves,
+summary, new events) for each that changed; the screen only draws those.
 Keys pick the curve (1 loss, 2 eval loss, 3 the eval metric, m the next metric, g a log y axis); e exports the
 highlighted run's metrics, E every run's, as CSV or JSON (by the file's extension), written atomically.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +24,24 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, get_current_worker
 
-from hftui.atomic_write import write_text_atomically
 from hftui.hub.plain_text import printable
 from hftui.humanize import human_metric
 from hftui.paths import hftui_home
+from hftui.train.compare import (
+    METRICS,
+    SETTLED_STATES,
+    ComparedRun,
+    CompareReader,
+    differing,
+    unique_labels,
+    write_export,
+)
 from hftui.train.events import RunEvent
-from hftui.train.follow import RunFollower, TrainerOutputFollower, follower_for, run_hyperparameters
-from hftui.train.series import EXPORT_FIELDS, metrics_csv, metrics_rows
 from hftui.ui.base import ReportsWorkerFailures
 from hftui.ui.untrusted import plain, plain_cell
 from hftui.ui.widgets.curve_plot import CurvePlot
 
-Point = tuple[float, float]
 POLL_S = 2.0
-# States in which a run no longer changes (a foreign folder's `finished` comes from its end-of-training summary).
-SETTLED_STATES = frozenset({"finished", "failed", "stopped"})
-# The curves a comparison carries (the metric key cycles through the last ones).
-CURVES = ("loss", "eval_loss", "eval_accuracy", "eval_f1_macro", "learning_rate", "grad_norm")
-METRICS = ("eval_accuracy", "eval_f1_macro", "learning_rate", "grad_norm")
-# Where the best value is the largest; for the others (losses) it is the smallest.
-HIGHER_IS_BETTER = frozenset({"eval_accuracy", "eval_f1_macro"})
 CURVE_TITLES = {
     "loss": "training loss",
     "eval_loss": "eval loss",
@@ -53,98 +50,8 @@ CURVE_TITLES = {
     "learning_rate": "learning rate",
     "grad_norm": "grad norm",
 }
-# Hyperparameters not worth a column even when they differ.
-_IGNORED = frozenset({"logging_steps", "save_steps", "save_total_limit", "eval_batch_size"})
+# At most this many differing hyperparameters get a column.
 MAX_PARAM_COLUMNS = 8
-
-
-# --- what the screen shows, without Textual ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """A run's last step, final training loss and the best and final value of each eval curve."""
-
-    last_step: int | None = None
-    final_loss: float | None = None
-    best: Mapping[str, Point] = field(default_factory=dict)
-    final: Mapping[str, float] = field(default_factory=dict)
-
-
-def summarize(curves: Mapping[str, Sequence[Point]]) -> RunSummary:
-    """Best (max for accuracy and F1, min for losses) and final values of each curve."""
-    best: dict[str, Point] = {}
-    final: dict[str, float] = {}
-    last_step: float | None = None
-    for name, points in curves.items():
-        if not points:
-            continue
-        final[name] = points[-1][1]
-        pick = max if name in HIGHER_IS_BETTER else min
-        best[name] = pick(points, key=lambda p: p[1])
-        last_step = points[-1][0] if last_step is None else max(last_step, points[-1][0])
-    return RunSummary(
-        int(last_step) if last_step is not None else None,
-        final.get("loss"),
-        best,
-        final,
-    )
-
-
-def differing(hyperparameters: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The hyperparameter names whose values differ between the runs (one missing counts as differing)."""
-    if len(hyperparameters) < 2:
-        return []
-    names: dict[str, None] = {}
-    for values in hyperparameters:
-        for name in values:
-            names.setdefault(name, None)
-    out = []
-    for name in names:
-        if name in _IGNORED:
-            continue
-        seen = {json.dumps(values.get(name), sort_keys=True, default=str) for values in hyperparameters}
-        if len(seen) > 1:
-            out.append(name)
-    return out
-
-
-def _without_stamp(name: str) -> str:
-    """A run id without its `YYYYMMDD-HHMMSS-` launch stamp (the part that tells runs apart at a glance)."""
-    parts = name.split("-", 2)
-    if len(parts) == 3 and len(parts[0]) == 8 and parts[0].isdigit() and parts[1].isdigit() and parts[2]:
-        return parts[2]
-    return name
-
-
-def unique_labels(paths: Sequence[Path]) -> list[str]:
-    """A short label per run: its folder name (a run id without its launch stamp), with its parent's name where
-    two would read the same, and a number where even that does."""
-    names = [_without_stamp(path.name) or str(path) for path in paths]
-    labels = [
-        f"{path.parent.name}/{name}" if names.count(name) > 1 else name for path, name in zip(paths, names, strict=True)
-    ]
-    return [f"{label}#{i + 1}" if labels.count(label) > 1 else label for i, label in enumerate(labels)]
-
-
-def export_text(runs: Sequence[tuple[str, Sequence[RunEvent]]], suffix: str) -> str:
-    """The metrics of one or several runs as CSV (a `run` column first) or JSON ({run: rows})."""
-    if suffix == ".json":
-        return json.dumps({label: metrics_rows(events) for label, events in runs}, indent=2) + "\n"
-    if suffix != ".csv":
-        raise ValueError(f"export to .csv or .json, not {suffix or 'a file without an extension'}")
-    if len(runs) == 1:
-        return metrics_csv(runs[0][1])
-    import csv
-    import io
-
-    out = io.StringIO()
-    writer = csv.DictWriter(out, ["run", "step", *EXPORT_FIELDS], lineterminator="\n")
-    writer.writeheader()
-    for label, events in runs:
-        for row in metrics_rows(events):
-            writer.writerow({"run": label, **row})
-    return out.getvalue()
 
 
 def _value(value: Any) -> str:
@@ -156,22 +63,6 @@ def _value(value: Any) -> str:
 
 
 # --- messages ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ComparedRun:
-    """One run as the worker last read it: curves (downsampled), summary, hyperparameters, state."""
-
-    index: int
-    label: str
-    path: Path
-    kind: str
-    state: str
-    curves: Mapping[str, list[Point]]
-    summary: RunSummary
-    hyperparameters: Mapping[str, Any]
-    warnings: tuple[str, ...] = ()
-    error: str | None = None
 
 
 @dataclass
@@ -204,14 +95,6 @@ class MetricsExportFailed(Message):
     message: str
 
 
-def _kind(follower: Any) -> str:
-    if isinstance(follower, RunFollower):
-        return "hftui"
-    if isinstance(follower, TrainerOutputFollower):
-        return "trainer"
-    return "tboard"
-
-
 class RunCompareScreen(ReportsWorkerFailures, Screen[None]):
     """Overlay the chosen runs' curves; a table of their best/final metrics and differing hyperparameters."""
 
@@ -239,9 +122,8 @@ class RunCompareScreen(ReportsWorkerFailures, Screen[None]):
         self.loaded = False
         self.reading = False
         self.settled = False
-        # Touched only by the reading worker, one at a time (a tick never starts a read while one is going).
-        self.followers: dict[int, Any] = {}
-        self.unreadable: set[int] = set()
+        # Used only by the reading worker, one read at a time (a tick never starts a read while one is going).
+        self.reader = CompareReader(self.run_paths, self.labels)
         self._columns: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -277,65 +159,10 @@ class RunCompareScreen(ReportsWorkerFailures, Screen[None]):
     def read_runs(self) -> None:
         """Read every run (a finished one to its end the first time), posting each that changed."""
         worker = get_current_worker()
-        first = not self.followers
-        for index, path in enumerate(self.run_paths):
-            if worker.is_cancelled:
-                return
-            if index in self.unreadable:
-                continue
-            follower = self.followers.get(index)
-            if follower is None:
-                try:
-                    follower = self.followers[index] = follower_for(path)
-                except ValueError as error:
-                    self.unreadable.add(index)
-                    self.post_message(CompareRunRead(self._failed(index, path, str(error)), ()))
-                    continue
-            run = self._poll(index, follower, worker, first)
-            if run is not None:
-                self.post_message(CompareRunRead(*run))
-        self.post_message(CompareLoaded(len(self.run_paths)))
-
-    def _failed(self, index: int, path: Path, message: str) -> ComparedRun:
-        return ComparedRun(index, self.labels[index], path, "-", "unreadable", {}, RunSummary(), {}, (), message)
-
-    def _poll(
-        self, index: int, follower: Any, worker: Worker[None], first: bool
-    ) -> tuple[ComparedRun, tuple[RunEvent, ...]] | None:
-        """Poll one follower until it has nothing more; None when nothing changed (and this is not the first)."""
-        events: list[RunEvent] = []
-        warnings: list[str] = []
-        state = "-"
-        while not worker.is_cancelled:
-            if isinstance(follower, RunFollower):
-                update = follower.poll()
-                events.extend(update.events)
-                warnings.extend(update.warnings)
-                state = update.state.state
-                if not update.more:
-                    break
-            else:
-                new, problems = follower.poll()
-                events.extend(new)
-                warnings.extend(problems)
-                state = "finished" if follower.finished else "unknown"
-                break
-        if not events and not warnings and not first:
-            return None
-        path = self.run_paths[index]
-        curves = {name: follower.curves.points(name) for name in CURVES}
-        run = ComparedRun(
-            index,
-            self.labels[index],
-            path,
-            _kind(follower),
-            state,
-            curves,
-            summarize(curves),
-            run_hyperparameters(path, follower),
-            tuple(warnings[-5:]),
-        )
-        return run, tuple(events)
+        for run, events in self.reader.read(lambda: worker.is_cancelled):
+            self.post_message(CompareRunRead(run, events))
+        if not worker.is_cancelled:
+            self.post_message(CompareLoaded(len(self.run_paths)))
 
     @on(CompareRunRead)
     def run_read(self, message: CompareRunRead) -> None:
@@ -514,9 +341,7 @@ class RunCompareScreen(ReportsWorkerFailures, Screen[None]):
     def write_export(self, runs: list[tuple[str, tuple[RunEvent, ...]]], target: Path) -> None:
         """Write the export off the event loop, atomically."""
         try:
-            text = export_text(runs, target.suffix.lower())
-            target.parent.mkdir(parents=True, exist_ok=True)
-            path = write_text_atomically(target, text)
+            path = write_export(runs, target)
         except (OSError, ValueError) as error:
             self.post_message(MetricsExportFailed(f"{target}: {error}"))
             return

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,9 +18,8 @@ from textual.widgets import DataTable, Static
 
 from hftui.humanize import human_duration
 from hftui.paths import runs_dir
-from hftui.train.events import EVENTS_FILE
-from hftui.train.runs import PROCESS_FILE, RunRecord, RunSummaryEvents, read_run
-from hftui.train.spec import SPEC_FILE, looks_like_path
+from hftui.train.runs import RunRecord, RunsReader, short_run_name
+from hftui.train.spec import looks_like_path
 from hftui.ui.base import HubScreen
 from hftui.ui.untrusted import plain, plain_cell
 from hftui.ui.widgets.repo_table import RepoTable
@@ -77,74 +74,6 @@ class RunActionDone(Message):
     """A stop request, resume or delete went through; `message` says what happened."""
 
     message: str
-
-
-class RunsReader:
-    """Reads the runs directory; a run that is not live and whose files did not change is not read again.
-
-    A finished 100,000-event run takes most of a second to summarise, so re-reading it every refresh would
-    keep a thread busy for nothing.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._kept: dict[Path, tuple[tuple[int, ...], RunRecord]] = {}
-        self._summaries: dict[Path, RunSummaryEvents] = {}  # a live run is re-read from where the last read ended
-        self._lock = threading.Lock()  # a replaced (cancelled) listing may still be reading
-
-    @staticmethod
-    def _stamp(folder: Path) -> tuple[int, ...]:
-        stamp: list[int] = []
-        for name in (EVENTS_FILE, PROCESS_FILE, SPEC_FILE):
-            try:
-                info = os.stat(folder / name)
-            except OSError:
-                stamp += [-1, -1]
-            else:
-                stamp += [info.st_size, info.st_mtime_ns]
-        return tuple(stamp)
-
-    def read(self) -> tuple[RunRecord, ...]:
-        """Each run folder, newest first (ids begin with the launch time), as `list_runs` gives them."""
-        with self._lock:
-            return self._read()
-
-    def _read(self) -> tuple[RunRecord, ...]:
-        try:
-            folders = sorted(
-                (f for f in self.root.iterdir() if f.is_dir() and not f.name.startswith(".")), reverse=True
-            )
-        except OSError:
-            self._kept.clear()
-            self._summaries.clear()
-            return ()
-        records = []
-        kept: dict[Path, tuple[tuple[int, ...], RunRecord]] = {}
-        summaries: dict[Path, RunSummaryEvents] = {}
-        for folder in folders:
-            stamp = self._stamp(folder)
-            previous = self._kept.get(folder)
-            summary = self._summaries.get(folder)
-            if previous is not None and previous[0] == stamp and not previous[1].is_live:
-                record = previous[1]
-            else:
-                summary = summary or RunSummaryEvents(folder)
-                record = read_run(folder, summary=summary)
-            kept[folder] = (stamp, record)
-            if summary is not None:
-                summaries[folder] = summary
-            records.append(record)
-        self._kept = kept
-        self._summaries = summaries
-        return tuple(records)
-
-
-def short_run_name(run_id: str) -> str:
-    """The run id without its `YYYYMMDD-HHMMSS-` launch stamp (the Started column shows the time)."""
-    parts = run_id.split("-", 2)
-    if len(parts) == 3 and parts[0].isdigit() and len(parts[0]) == 8 and parts[1].isdigit() and parts[2]:
-        return parts[2]
-    return run_id
 
 
 def state_text(record: RunRecord) -> str:
