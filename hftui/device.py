@@ -10,6 +10,7 @@ import os
 import platform
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 GIB = 1024**3
@@ -42,30 +43,29 @@ class ComputeDevice:
         return f"CPU {self.count} cores{memory}"
 
 
-def parse_nvidia_smi(output: str) -> list[ComputeDevice]:
-    """Parse the CSV of `nvidia-smi --query-gpu=name,memory.total,memory.used,compute_cap`."""
-    devices = []
-    for line in output.strip().splitlines():
-        parts = [part.strip() for part in line.split(",")]
-        if len(parts) < 3 or not parts[0]:
-            continue
-
-        def mib(value: str) -> int | None:
-            return int(float(value) * 1024**2) if value.replace(".", "", 1).isdigit() else None
-
-        capability = parts[3] if len(parts) > 3 and parts[3] not in ("", "[N/A]") else None
-        devices.append(ComputeDevice("cuda", parts[0], mib(parts[1]), mib(parts[2]), capability))
-    return devices
+# What detect_device asks nvidia-smi for, in the order parse_nvidia_smi reads it.
+DEVICE_QUERY = ("name", "memory.total", "memory.used", "compute_cap")
 
 
-def _query_nvidia_smi(timeout: float) -> list[ComputeDevice]:
+def nvidia_smi_available() -> bool:
+    """Whether nvidia-smi is on PATH (a machine without it has no CUDA device hftui can see)."""
+    return shutil.which("nvidia-smi") is not None
+
+
+def nvidia_smi_rows(output: str) -> list[list[str]]:
+    """Each line of nvidia-smi's `--format=csv,noheader,nounits` output as its stripped fields."""
+    return [[part.strip() for part in line.split(",")] for line in output.strip().splitlines()]
+
+
+def query_nvidia_smi(fields: Sequence[str], timeout: float = 5.0) -> list[list[str]]:
+    """Run `nvidia-smi --query-gpu=FIELDS` and give each GPU's values, in the order of `fields`; [] without
+    nvidia-smi or when it fails or times out. The one place hftui runs nvidia-smi (device, training samples)."""
     executable = shutil.which("nvidia-smi")
     if executable is None:
         return []
-    query = "--query-gpu=name,memory.total,memory.used,compute_cap"
     try:
         result = subprocess.run(
-            [executable, query, "--format=csv,noheader,nounits"],
+            [executable, f"--query-gpu={','.join(fields)}", "--format=csv,noheader,nounits"],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -73,7 +73,26 @@ def _query_nvidia_smi(timeout: float) -> list[ComputeDevice]:
         )
     except (OSError, subprocess.TimeoutExpired):
         return []
-    return parse_nvidia_smi(result.stdout) if result.returncode == 0 else []
+    return nvidia_smi_rows(result.stdout) if result.returncode == 0 else []
+
+
+def parse_nvidia_smi(output: str) -> list[ComputeDevice]:
+    """Parse the CSV of `nvidia-smi --query-gpu=name,memory.total,memory.used,compute_cap`."""
+    return _cuda_devices(nvidia_smi_rows(output))
+
+
+def _cuda_devices(rows: list[list[str]]) -> list[ComputeDevice]:
+    devices = []
+    for parts in rows:
+        if len(parts) < 3 or not parts[0]:
+            continue
+        capability = parts[3] if len(parts) > 3 and parts[3] not in ("", "[N/A]") else None
+        devices.append(ComputeDevice("cuda", parts[0], _mib(parts[1]), _mib(parts[2]), capability))
+    return devices
+
+
+def _mib(value: str) -> int | None:
+    return int(float(value) * 1024**2) if value.replace(".", "", 1).isdigit() else None
 
 
 def _cpu_name() -> str:
@@ -96,7 +115,7 @@ def _system_memory() -> int | None:
 
 def detect_device(timeout: float = 5.0) -> ComputeDevice:
     """The best device here: the first CUDA GPU (with the GPU count), else Apple MPS, else the CPU."""
-    gpus = _query_nvidia_smi(timeout)
+    gpus = _cuda_devices(query_nvidia_smi(DEVICE_QUERY, timeout))
     if gpus:
         first = gpus[0]
         return ComputeDevice(first.kind, first.name, first.total_memory, first.used_memory, first.capability, len(gpus))

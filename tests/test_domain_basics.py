@@ -13,6 +13,7 @@ from hftui.hub.settings import HubSettings, mask_token, read_token_status
 from hftui.humanize import human_count, human_duration, human_metric, human_size, relative_time
 from hftui.paths import hftui_home
 from hftui.preferences import Preferences, load_preferences, save_preferences
+from hftui.train.gpu import parse_gpu_sample
 
 
 def test_mask_token_shows_only_last_four() -> None:
@@ -94,6 +95,21 @@ def test_parse_nvidia_smi() -> None:
     assert devices[0].capability == "9.0"
     assert "CUDA NVIDIA H100" in devices[0].label and "GiB" in devices[0].label
     assert parse_nvidia_smi("") == []
+
+
+def test_parse_gpu_sample() -> None:
+    output = "0, 87, 40960, 81559, 61, 312.5\n1, [N/A], 0, 81559, [Not Supported], [N/A]\n"
+    first, second = parse_gpu_sample(output)
+    assert first == {
+        "index": 0,
+        "utilization": 87.0,
+        "memory_used": 40960 * 1024**2,
+        "memory_total": 81559 * 1024**2,
+        "temperature": 61.0,
+        "power_w": 312.5,
+    }
+    assert second["utilization"] is None and second["temperature"] is None and second["memory_used"] == 0
+    assert parse_gpu_sample("No devices were found\n") == []
 
 
 def test_detect_device_without_torch() -> None:

@@ -6,14 +6,13 @@ seconds costs nothing measurable; a machine without it simply gets no `gpu` even
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import threading
 from typing import Any
 
+from hftui.device import nvidia_smi_available, nvidia_smi_rows, query_nvidia_smi
 from hftui.train.events import EventWriter
 
-QUERY = "index,utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw"
+QUERY = ("index", "utilization.gpu", "memory.used", "memory.total", "temperature.gpu", "power.draw")
 MIB = 1024**2
 
 
@@ -26,9 +25,12 @@ def _number(text: str) -> float | None:
 
 def parse_gpu_sample(output: str) -> list[dict[str, Any]]:
     """Rows of `nvidia-smi --query-gpu=QUERY --format=csv,noheader,nounits` as dicts (memory in bytes)."""
+    return _samples(nvidia_smi_rows(output))
+
+
+def _samples(rows: list[list[str]]) -> list[dict[str, Any]]:
     devices = []
-    for line in output.strip().splitlines():
-        parts = [part.strip() for part in line.split(",")]
+    for parts in rows:
         if len(parts) < 4 or not parts[0].isdigit():
             continue
         used, total = _number(parts[2]), _number(parts[3])
@@ -47,20 +49,7 @@ def parse_gpu_sample(output: str) -> list[dict[str, Any]]:
 
 def sample_gpus(timeout: float = 5.0) -> list[dict[str, Any]]:
     """One nvidia-smi sample of every GPU ([] without nvidia-smi or when it fails)."""
-    executable = shutil.which("nvidia-smi")
-    if executable is None:
-        return []
-    try:
-        result = subprocess.run(
-            [executable, f"--query-gpu={QUERY}", "--format=csv,noheader,nounits"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    return parse_gpu_sample(result.stdout) if result.returncode == 0 else []
+    return _samples(query_nvidia_smi(QUERY, timeout))
 
 
 class GpuSampler:
@@ -76,7 +65,7 @@ class GpuSampler:
     @staticmethod
     def available() -> bool:
         """Whether nvidia-smi is on PATH."""
-        return shutil.which("nvidia-smi") is not None
+        return nvidia_smi_available()
 
     def start(self) -> GpuSampler:
         """Start sampling (the first sample at once)."""
