@@ -1,4 +1,4 @@
-"""The wheel carries screens.css, and the console script and `python -m hftui` answer."""
+"""The wheel carries screens.css and the licence catalogue, and the console script and `python -m hftui` answer."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_wheel_ships_the_stylesheet(tmp_path: Path) -> None:
+def test_wheel_ships_the_stylesheet_and_the_licence_catalogue(tmp_path: Path) -> None:
     subprocess.run(
         [
             sys.executable,
@@ -33,6 +33,9 @@ def test_wheel_ships_the_stylesheet(tmp_path: Path) -> None:
     assert "hftui/app.py" in names
     packaged = zipfile.ZipFile(wheel).read("hftui/screens.css").decode()
     assert packaged == (ROOT / "screens.css").read_text()
+    catalogue = "hftui/hub/cards/licenses.json"
+    assert catalogue in names
+    assert zipfile.ZipFile(wheel).read(catalogue) == (ROOT / catalogue).read_bytes()
 
 
 def test_python_m_hftui_version() -> None:
