@@ -265,3 +265,18 @@ def local_model_details(repo_id: str, *, cache_dir: Path, index: RepoIndex, seen
     payload = {"card": record.card_text if record else None}
     problems.append("Offline, and this model was never opened online nor downloaded: only its listing is known.")
     return _details_from_payload(repo_id, payload, "index", index, cache_dir, problems)
+
+
+def load_model_details(
+    repo_id: str, *, api: HfApi | None, cache_dir: Path, index: RepoIndex, seen: SeenStore | None = None
+) -> tuple[ModelDetails, HubProblem | None]:
+    """Online when `api` is given, falling back to what the cache and earlier visits hold; never raises for a Hub
+    failure. Returns the details and, when the Hub was asked and failed, why (the page says so above the tabs)."""
+    seen = seen or SeenStore()
+    problem = None
+    if api is not None:
+        try:
+            return fetch_model_details(repo_id, api=api, cache_dir=cache_dir, index=index, seen=seen), None
+        except Exception as error:  # 401/gated, 404, 429, network: explained, and the local view is shown
+            problem = explain_hub_error(error, repo_id=repo_id, endpoint=api.endpoint)
+    return local_model_details(repo_id, cache_dir=cache_dir, index=index, seen=seen), problem

@@ -35,6 +35,17 @@ _HUB_SORTS = {
 }
 _TEXT_FIELDS = ("task", "library", "language", "license", "author")
 _DATASET_TEXT_FIELDS = ("task_category", "modality", "size_category", "language", "license", "author")
+# How the filter picker and help name each facet (the fields in TEXT_FIELDS).
+FACET_LABELS = {
+    "task": "Task",
+    "library": "Library",
+    "task_category": "Task category",
+    "modality": "Modality",
+    "size_category": "Size category",
+    "language": "Language",
+    "license": "Licence",
+    "author": "Author",
+}
 _SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
 _PARAMETER_COUNT = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)\s*([kmbt]?)$")
 
@@ -84,6 +95,11 @@ class RepoQuery:
                 object.__setattr__(self, name, None)
             elif value is not None and value != value.strip():
                 object.__setattr__(self, name, value.strip())
+
+    @classmethod
+    def facets(cls) -> tuple[tuple[str, str], ...]:
+        """The facet fields a picker offers, with their labels: (field, label), in TEXT_FIELDS order."""
+        return tuple((name, FACET_LABELS[name]) for name in cls.TEXT_FIELDS)
 
     def replace(self, **changes: Any) -> Self:
         """A copy with some fields changed (validated like a new query)."""

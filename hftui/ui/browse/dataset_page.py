@@ -9,20 +9,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Markdown, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from hftui.data.sampler import SampleSource
 from hftui.hub.catalog.dataset_details import DatasetDetails, describe_feature, load_dataset_details
 from hftui.hub.errors import HubProblem
-from hftui.hub.plain_text import printable
 from hftui.humanize import human_count, human_size
 from hftui.ui.app_state import hub_app
-from hftui.ui.base import ReportsWorkerFailures
 from hftui.ui.browse.dataset_preview import DEFAULT_ROWS, DatasetPreviewScreen
-from hftui.ui.browse.model_page import _license_lines
-from hftui.ui.untrusted import plain, plain_cell
+from hftui.ui.browse.repo_page import RepoPageScreen, license_lines, tab_bindings
+from hftui.ui.untrusted import plain
 
 TABS = ("card", "metadata", "preview", "files")
 
@@ -86,7 +83,7 @@ def features_lines(details: DatasetDetails) -> list[str]:
     return lines or ["Features: not described by the card (the preview shows the columns)."]
 
 
-class DatasetPageScreen(ReportsWorkerFailures, Screen[None]):
+class DatasetPageScreen(RepoPageScreen):
     """One dataset, in tabs (1-4); p opens a streamed preview of the chosen config and split; escape goes back."""
 
     HELP_TITLE = "Dataset page"
@@ -94,25 +91,21 @@ class DatasetPageScreen(ReportsWorkerFailures, Screen[None]):
         Binding("escape", "back", "Back", id="dataset.back"),
         Binding("p", "open_preview", "Preview", id="dataset.preview"),
         Binding("R", "reload", "Reload", id="dataset.reload"),
-        *(
-            Binding(str(number), f"show_tab('{tab}')", tab.title(), show=False, id=f"dataset.tab.{tab}")
-            for number, tab in enumerate(TABS, start=1)
-        ),
+        *tab_bindings("dataset", TABS),
     ]
+    TITLE_ID, PROBLEMS_ID = "dataset-title", "dataset-problems"
+    CARD_PROBLEM_ID, CARD_ID = "dataset-card-problem", "dataset-card"
 
     def __init__(self, repo_id: str) -> None:
-        super().__init__()
-        self.repo_id = repo_id
+        super().__init__(repo_id)
         self.details: DatasetDetails | None = None
         self.choices: list[tuple[str | None, str]] = []  # (config, split) per preview option
 
     def compose(self) -> ComposeResult:
-        yield Static(plain(self.repo_id, single_line=True), id="dataset-title", classes="screen-heading")
-        yield Static("Loading…", id="dataset-problems", classes="empty-state")
+        yield from self.compose_heading()
         with TabbedContent(id="dataset-tabs"):
-            with TabPane("1 Card", id="card"), VerticalScroll():
-                yield Static("", id="dataset-card-problem")
-                yield Markdown("", id="dataset-card", open_links=False)
+            with TabPane("1 Card", id="card"):
+                yield from self.compose_card()
             with TabPane("2 Metadata", id="metadata"), VerticalScroll():
                 yield Static("", id="dataset-facts")
                 yield DataTable(id="dataset-splits", cursor_type="row")
@@ -153,21 +146,11 @@ class DatasetPageScreen(ReportsWorkerFailures, Screen[None]):
         """Fill every tab."""
         details = event.details
         self.details = details
-        notes = [f"⚠ {event.online_problem.message}"] if event.online_problem else []
-        if event.online_problem and details.known:
-            notes.append(f"Showing what is known locally (from {details.source}).")
-        notes += [f"⚠ {problem if isinstance(problem, str) else problem.message}" for problem in details.problems]
-        problems = self.query_one("#dataset-problems", Static)
-        problems.update(plain("\n".join(notes)))
-        problems.display = bool(notes)
-
-        card_problem = self.query_one("#dataset-card-problem", Static)
-        card_problem.update(plain(f"⚠ {details.card.problem}" if details.card.problem else ""))
-        card_problem.display = bool(details.card.problem)
-        self.query_one("#dataset-card", Markdown).update(printable(details.card.body) or "*(empty card)*")
+        self.show_problems(event.online_problem, details.problems, source=details.source, known=details.known)
+        self.show_card(details.card)
 
         self.query_one("#dataset-facts", Static).update(plain("\n".join(facts_lines(details))))
-        self._fill(
+        self.fill_table(
             "#dataset-splits",
             ("Config", "Split", "Rows", "Size"),
             [
@@ -183,14 +166,14 @@ class DatasetPageScreen(ReportsWorkerFailures, Screen[None]):
         )
         self.query_one("#dataset-features", Static).update(plain("\n".join(features_lines(details))))
         endpoint = getattr(hub_app(self).settings, "endpoint", "")
-        license_text = _license_lines(details.facts.license, details.gated, f"{endpoint}/datasets/{details.repo_id}")
+        license_text = license_lines(details.facts.license, details.gated, f"{endpoint}/datasets/{details.repo_id}")
         self.query_one("#dataset-license", Static).update(plain("\n".join(["", "Licence", *license_text])))
         self._show_choices(details)
         total = sum(file.size or 0 for file in details.files)
         self.query_one("#dataset-files-summary", Static).update(
             plain(f"{len(details.files)} files, {human_size(total)}" if details.files else "No files known.")
         )
-        self._fill(
+        self.fill_table(
             "#dataset-files",
             ("File", "Size", "LFS"),
             [
@@ -214,13 +197,6 @@ class DatasetPageScreen(ReportsWorkerFailures, Screen[None]):
         choices.clear_options()
         choices.add_options(options)
         choices.highlighted = 0 if options else None
-
-    def _fill(self, selector: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
-        table = self.query_one(selector, DataTable)
-        table.clear(columns=True)
-        table.add_columns(*columns)
-        for row in rows:
-            table.add_row(*(plain_cell("-" if value is None else value) for value in row))
 
     # Actions.
 

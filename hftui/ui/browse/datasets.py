@@ -16,12 +16,12 @@ from hftui.data.local import LocalDataset, find_local_datasets
 from hftui.hub.cache import CachedRepo, CacheScan
 from hftui.hub.cards.licenses import license_terms
 from hftui.hub.catalog.datasets import DatasetSearch
-from hftui.hub.catalog.query import DATASET_SORTS, DatasetQuery
+from hftui.hub.catalog.query import DatasetQuery
 from hftui.hub.index import DatasetRecord, RepoIndex
 from hftui.humanize import human_count, human_size, relative_time
 from hftui.paths import demo_datasets_dir
 from hftui.ui.app_state import hub_app
-from hftui.ui.browse.repo_browser import RepoBrowserScreen
+from hftui.ui.browse.repo_browser import RepoBrowserScreen, browser_bindings
 from hftui.ui.browse.repo_card import RepoCardScreen
 from hftui.ui.untrusted import plain_cell
 
@@ -40,7 +40,6 @@ COLUMNS = (
     "Likes",
     "Updated",
 )
-STATE_NAME = "datasets-browser"
 HUB_KEY, LOCAL_KEY = "hub:", "local:"
 # What a local folder holds, by the datasets builder that reads it (see hftui.data.local.DATA_FORMATS).
 _LOCAL_MODALITIES = {"imagefolder": "image", "audiofolder": "audio"}
@@ -87,25 +86,14 @@ class DatasetsScreen(RepoBrowserScreen):
 
     HELP_TITLE = "Datasets"
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", id="datasets.search"),
-        Binding("escape", "focus_results", "Results", show=False, id="datasets.results"),
-        Binding("f", "pick_filter", "Filter", id="datasets.filter"),
-        Binding("s", "cycle_sort", "Sort", id="datasets.sort"),
-        Binding("l", "toggle_cached", "Cached only", show=False, id="datasets.cached"),
-        Binding("x", "clear_filters", "Clear filters", show=False, id="datasets.clear"),
+        *browser_bindings("datasets"),
         Binding("i", "show_card", "Card", id="datasets.card"),
         Binding("C", "convert", "Convert files", id="datasets.convert"),
     ]
 
-    STATE_NAME = STATE_NAME
     QUERY_TYPE = DatasetQuery
     NOUN = "datasets"
-    SEARCH_ID = "dataset-search"
-    FILTERS_ID = "dataset-filters"
-    TABLE_ID = "datasets-table"
-    MESSAGE_ID = "datasets-message"
     COLUMNS = COLUMNS
-    SORTS = tuple(DATASET_SORTS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -223,20 +211,3 @@ class DatasetsScreen(RepoBrowserScreen):
         cached = self._cached_repo(key)
         folder = local.path if (local := self._local(key)) is not None else cached.snapshot_path if cached else None
         self.app.push_screen(ConvertScreen((folder,) if folder is not None else ()))
-
-    # Actions.
-
-    def action_pick_filter(self) -> None:
-        """Choose a task category, modality, size category, language, licence or author from lists with counts."""
-        from hftui.ui.browse.filter_picker import DATASET_FACETS, FilterPickerScreen
-
-        index = hub_app(self).model_index
-        if index is None:
-            return
-
-        def chosen(query: object) -> None:
-            if isinstance(query, DatasetQuery) and query != self.query_value:
-                self.set_query(query)
-
-        picker = FilterPickerScreen(self.query_value, index, facets=DATASET_FACETS, noun="datasets")
-        self.app.push_screen(picker, chosen)

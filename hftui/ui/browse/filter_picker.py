@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual import on, work
@@ -14,26 +13,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from hftui.hub.catalog.query import RepoQuery
+from hftui.hub.catalog.query import DatasetQuery, ModelQuery
 from hftui.hub.index import RepoIndex
 from hftui.ui.base import ReportsWorkerFailures
 from hftui.ui.untrusted import plain
 
-FACETS = (
-    ("task", "Task", "task"),
-    ("library", "Library", "library"),
-    ("language", "Language", "language"),
-    ("license", "Licence", "license"),
-    ("author", "Author", "author"),
-)
-DATASET_FACETS = (
-    ("task_category", "Task category", "task_category"),
-    ("modality", "Modality", "modality"),
-    ("size_category", "Size category", "size_category"),
-    ("language", "Language", "language"),
-    ("license", "Licence", "license"),
-    ("author", "Author", "author"),
-)
 ANY = "\x00any"
 
 
@@ -45,26 +29,25 @@ class FacetValuesCounted(Message):
     values: list[tuple[str, int]]
 
 
-class FilterPickerScreen(ReportsWorkerFailures, ModalScreen[RepoQuery | None]):
+class FilterPickerScreen(ReportsWorkerFailures, ModalScreen[ModelQuery | DatasetQuery | None]):
     """First a facet, then its values with counts (from the local index); typing narrows the list.
 
-    Works on a `ModelQuery` (the default facets) or a `DatasetQuery` (pass `DATASET_FACETS`, `noun="datasets"`):
-    the index counts whichever kind the query is."""
+    Works on a `ModelQuery` or a `DatasetQuery`, offering the query type's facets; the index counts whichever
+    kind the query is."""
 
     BINDINGS = [Binding("escape", "back", "Back", id="filter.back")]
 
     def __init__(
         self,
-        query: RepoQuery,
+        query: ModelQuery | DatasetQuery,
         index: RepoIndex,
         *,
-        facets: Sequence[tuple[str, str, str]] = FACETS,
         noun: str = "models",
     ) -> None:
         super().__init__()
         self.query_value = query
         self.index = index
-        self.facets = tuple(facets)
+        self.facets = type(query).facets()
         self.noun = noun
         self.facet: str | None = None
         self.values: list[tuple[str, int]] = []
@@ -85,8 +68,8 @@ class FilterPickerScreen(ReportsWorkerFailures, ModalScreen[RepoQuery | None]):
         self.query_one("#filter-input", Input).display = False
         options = self.query_one("#filter-options", OptionList)
         options.clear_options()
-        for key, label, attribute in self.facets:
-            current = getattr(self.query_value, attribute)
+        for key, label in self.facets:
+            current = getattr(self.query_value, key)
             options.add_option(Option(plain(f"{label}: {current or 'any'}", single_line=True), id=key))
         options.highlighted = 0
         options.focus()
@@ -97,7 +80,7 @@ class FilterPickerScreen(ReportsWorkerFailures, ModalScreen[RepoQuery | None]):
         option_id = event.option.id or ""
         if self.facet is None:
             self.facet = option_id
-            label = dict((key, label) for key, label, _ in self.facets)[option_id]
+            label = dict(self.facets)[option_id]
             self.query_one("#filter-title", Static).update(f"{label}: counts among the {self.noun} in the local index")
             search = self.query_one("#filter-input", Input)
             search.display = True
@@ -112,7 +95,7 @@ class FilterPickerScreen(ReportsWorkerFailures, ModalScreen[RepoQuery | None]):
     def load_values(self, facet: str) -> None:
         """Count the facet's values off the event loop."""
         without_own = self.query_value.replace(**{facet: None})
-        counts = self.index.facet_counts(facet, without_own, limit=200)  # type: ignore[arg-type]
+        counts = self.index.facet_counts(facet, without_own, limit=200)
         self.post_message(FacetValuesCounted(facet, counts))
 
     @on(FacetValuesCounted)

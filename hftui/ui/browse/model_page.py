@@ -9,13 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Markdown, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, ProgressBar, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from hftui.hub.cards.licenses import LicenseTerms
-from hftui.hub.catalog.models import ModelDetails, fetch_model_details, local_model_details
-from hftui.hub.catalog.seen import SeenStore
+from hftui.hub.catalog.models import ModelDetails, load_model_details
 from hftui.hub.download import (
     DownloadCancelled,
     DownloadProgress,
@@ -29,8 +26,8 @@ from hftui.hub.fit import memory_fits
 from hftui.hub.plain_text import printable
 from hftui.humanize import human_count, human_size
 from hftui.ui.app_state import hub_app
-from hftui.ui.base import ReportsWorkerFailures
-from hftui.ui.untrusted import plain, plain_cell
+from hftui.ui.browse.repo_page import RepoPageScreen, license_lines, tab_bindings
+from hftui.ui.untrusted import plain
 
 TABS = ("card", "metadata", "license", "files", "history", "use")
 SNIPPET_TITLES = {
@@ -92,31 +89,7 @@ def _facts_lines(details: ModelDetails) -> list[str]:
     return lines
 
 
-def _license_lines(terms: LicenseTerms, gated: str | None, repo_url: str) -> list[str]:
-    lines = [
-        f"{terms.name}  [{terms.license_id}]",
-        f"Family: {terms.family}",
-        "",
-        f"Commercial use allowed?       {terms.commercial_use}",
-        f"Attribution required?         {terms.attribution_required}",
-        f"Modifications must be shared? {terms.share_modifications}",
-        f"Use restrictions?             {terms.use_restrictions}",
-        "",
-        terms.summary,
-    ]
-    if terms.link:
-        lines.append(f"Licence text: {terms.link}")
-    if gated:
-        lines += [
-            "",
-            f"Gated ({gated}): you must accept the author's conditions on the Hub before downloading.",
-            f"Request access at: {repo_url}",
-            "Then log in with a token of the account that was granted access (hf auth login).",
-        ]
-    return lines
-
-
-class ModelPageScreen(ReportsWorkerFailures, Screen[None]):
+class ModelPageScreen(RepoPageScreen):
     """One model, in tabs; D downloads, y copies the download command, escape goes back or cancels."""
 
     HELP_TITLE = "Model page"
@@ -124,28 +97,23 @@ class ModelPageScreen(ReportsWorkerFailures, Screen[None]):
         Binding("escape", "back_or_cancel", "Back/cancel", id="model.back"),
         Binding("D", "download", "Download", id="model.download"),
         Binding("y", "copy_command", "Copy cmd", id="model.copy"),
-        *(
-            Binding(str(number), f"show_tab('{tab}')", tab.title(), show=False, id=f"model.tab.{tab}")
-            for number, tab in enumerate(TABS, start=1)
-        ),
+        *tab_bindings("model", TABS),
     ]
+    TITLE_ID, PROBLEMS_ID, CARD_PROBLEM_ID, CARD_ID = "model-title", "model-problems", "card-problem", "model-card"
 
     def __init__(self, repo_id: str) -> None:
-        super().__init__()
-        self.repo_id = repo_id
+        super().__init__(repo_id)
         self.details: ModelDetails | None = None
         self.downloading = False
 
     def compose(self) -> ComposeResult:
-        yield Static(plain(self.repo_id, single_line=True), id="model-title", classes="screen-heading")
-        yield Static("Loading…", id="model-problems", classes="empty-state")
+        yield from self.compose_heading()
         with Vertical(id="download-panel"):
             yield Static("", id="download-status")
             yield ProgressBar(id="download-bar", show_eta=True)
         with TabbedContent(id="model-tabs"):
-            with TabPane("1 Card", id="card"), VerticalScroll():
-                yield Static("", id="card-problem")
-                yield Markdown("", id="model-card", open_links=False)
+            with TabPane("1 Card", id="card"):
+                yield from self.compose_card()
             with TabPane("2 Metadata", id="metadata"), VerticalScroll():
                 yield Static("", id="model-facts")
                 yield Static("Evaluation results (model-index)", classes="screen-heading")
@@ -174,37 +142,18 @@ class ModelPageScreen(ReportsWorkerFailures, Screen[None]):
         """Fetch the page online; offline, or when the Hub fails, use what the cache and earlier visits hold."""
         app = hub_app(self)
         index = app.model_index
-        cache_dir = app.settings.hub_cache
-        seen = SeenStore()
-        api = app.hub_api()
-        problem = None
-        if api is not None:
-            try:
-                details = fetch_model_details(self.repo_id, api=api, cache_dir=cache_dir, index=index, seen=seen)
-                self.post_message(DetailsLoaded(details, None))
-                return
-            except Exception as error:
-                problem = explain_hub_error(error, repo_id=self.repo_id, endpoint=api.endpoint)
-        details = local_model_details(self.repo_id, cache_dir=cache_dir, index=index, seen=seen)
-        self.post_message(DetailsLoaded(details, problem))
+        if index is None:  # the page is opened from a table of the index, so it is open by now
+            raise RuntimeError("the local index is not open yet")
+        api, cache_dir = app.hub_api(), app.settings.hub_cache
+        self.post_message(DetailsLoaded(*load_model_details(self.repo_id, api=api, cache_dir=cache_dir, index=index)))
 
     @on(DetailsLoaded)
     def show_details(self, event: DetailsLoaded) -> None:
         """Fill every tab."""
         details = event.details
         self.details = details
-        notes = [f"⚠ {event.online_problem.message}"] if event.online_problem else []
-        if event.online_problem:
-            notes.append(f"Showing what is known locally (from {details.source}).")
-        notes += [f"⚠ {problem if isinstance(problem, str) else problem.message}" for problem in details.problems]
-        problems = self.query_one("#model-problems", Static)
-        problems.update(plain("\n".join(notes)))
-        problems.display = bool(notes)
-
-        card_problem = self.query_one("#card-problem", Static)
-        card_problem.update(plain(f"⚠ {details.card.problem}" if details.card.problem else ""))
-        card_problem.display = bool(details.card.problem)
-        self.query_one("#model-card", Markdown).update(printable(details.card.body) or "*(empty card)*")
+        self.show_problems(event.online_problem, details.problems, source=details.source)
+        self.show_card(details.card)
 
         facts = details.facts
         # The card-level problem is already shown above the card; list only what the metadata adds.
@@ -212,7 +161,7 @@ class ModelPageScreen(ReportsWorkerFailures, Screen[None]):
             f"Card problem: {problem}" for problem in facts.problems if problem != details.card.problem
         ]
         self.query_one("#model-facts", Static).update(plain("\n".join(fact_lines)))
-        self._fill(
+        self.fill_table(
             "#eval-table",
             ("Task", "Dataset", "Metric", "Value", "Verified"),
             [
@@ -222,15 +171,15 @@ class ModelPageScreen(ReportsWorkerFailures, Screen[None]):
         )
         endpoint = getattr(hub_app(self).settings, "endpoint", "")
         self.query_one("#license-text", Static).update(
-            plain("\n".join(_license_lines(facts.license, details.gated, f"{endpoint}/{details.repo_id}")))
+            plain("\n".join(license_lines(facts.license, details.gated, f"{endpoint}/{details.repo_id}")))
         )
         self._show_files(details)
-        self._fill(
+        self.fill_table(
             "#commits-table",
             ("Commit", "Title", "Authors", "Date"),
             [(c.commit_id[:8], c.title, ", ".join(c.authors), c.created_at[:19]) for c in details.commits],
         )
-        self._fill(
+        self.fill_table(
             "#revisions-table",
             ("Revision", "Refs", "Files", "Size"),
             [
@@ -239,13 +188,6 @@ class ModelPageScreen(ReportsWorkerFailures, Screen[None]):
             ],
         )
         self._show_snippets(details)
-
-    def _fill(self, selector: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
-        table = self.query_one(selector, DataTable)
-        table.clear(columns=True)
-        table.add_columns(*columns)
-        for row in rows:
-            table.add_row(*(plain_cell("-" if value is None else value) for value in row))
 
     def _show_files(self, details: ModelDetails) -> None:
         from hftui.hub.repo_files import weight_warning
@@ -269,7 +211,7 @@ class ModelPageScreen(ReportsWorkerFailures, Screen[None]):
         if warning:
             lines.append(f"⚠ {warning}")
         self.query_one("#files-summary", Static).update(plain("\n".join(lines)))
-        self._fill(
+        self.fill_table(
             "#fit-table",
             ("Precision", "Needs", "Verdict"),
             [
@@ -277,7 +219,7 @@ class ModelPageScreen(ReportsWorkerFailures, Screen[None]):
                 for fit in memory_fits(details.parameters, device)
             ],
         )
-        self._fill(
+        self.fill_table(
             "#files-table",
             ("File", "Size", "Format", "Note"),
             [

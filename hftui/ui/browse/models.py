@@ -11,12 +11,12 @@ from textual.widgets import DataTable, Input
 
 from hftui.hub.cards.licenses import license_terms
 from hftui.hub.catalog.models import ModelSearch
-from hftui.hub.catalog.query import SORTS, ModelQuery
+from hftui.hub.catalog.query import ModelQuery
 from hftui.hub.fit import fit_label, memory_fits
 from hftui.hub.index import ModelRecord, RepoIndex
 from hftui.humanize import human_count, relative_time
 from hftui.ui.app_state import hub_app
-from hftui.ui.browse.repo_browser import RepoBrowserScreen, next_in
+from hftui.ui.browse.repo_browser import RepoBrowserScreen, browser_bindings, next_in
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -34,7 +34,6 @@ COLUMNS = (
     ("Library", 14),
 )
 PARAMETER_LIMITS = (None, 1_000_000_000, 3_000_000_000, 8_000_000_000, 15_000_000_000)
-STATE_NAME = "models-browser"
 
 
 class ModelsScreen(RepoBrowserScreen):
@@ -42,14 +41,11 @@ class ModelsScreen(RepoBrowserScreen):
 
     HELP_TITLE = "Models"
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", id="models.search"),
-        Binding("escape", "focus_results", "Results", show=False, id="models.results"),
-        Binding("f", "pick_filter", "Filter", id="models.filter"),
-        Binding("s", "cycle_sort", "Sort", id="models.sort"),
-        Binding("p", "cycle_parameters", "Params ≤", show=False, id="models.params"),
-        Binding("g", "cycle_gated", "Gated", show=False, id="models.gated"),
-        Binding("l", "toggle_cached", "Cached only", show=False, id="models.cached"),
-        Binding("x", "clear_filters", "Clear filters", show=False, id="models.clear"),
+        *browser_bindings(
+            "models",
+            Binding("p", "cycle_parameters", "Params ≤", show=False, id="models.params"),
+            Binding("g", "cycle_gated", "Gated", show=False, id="models.gated"),
+        ),
         *(
             Binding(str(slot), f"recall_preset({slot})", f"Preset {slot}", show=False, id=f"models.preset{slot}")
             for slot in range(1, 5)
@@ -60,15 +56,9 @@ class ModelsScreen(RepoBrowserScreen):
         ),
     ]
 
-    STATE_NAME = STATE_NAME
     QUERY_TYPE = ModelQuery
     NOUN = "models"
-    SEARCH_ID = "model-search"
-    FILTERS_ID = "model-filters"
-    TABLE_ID = "models-table"
-    MESSAGE_ID = "models-message"
     COLUMNS = COLUMNS
-    SORTS = tuple(SORTS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -116,20 +106,6 @@ class ModelsScreen(RepoBrowserScreen):
             self.app.push_screen(ModelPageScreen(str(event.row_key.value)))
 
     # Actions.
-
-    def action_pick_filter(self) -> None:
-        """Choose a task, library, language, licence or author from lists with counts."""
-        from hftui.ui.browse.filter_picker import FilterPickerScreen
-
-        index = hub_app(self).model_index
-        if index is None:
-            return
-
-        def chosen(query: ModelQuery | None) -> None:
-            if query is not None and query != self.query_value:
-                self.set_query(query)
-
-        self.app.push_screen(FilterPickerScreen(self.query_value, index), chosen)
 
     def action_cycle_parameters(self) -> None:
         """Next parameter-count limit: any, ≤1B, ≤3B, ≤8B, ≤15B."""

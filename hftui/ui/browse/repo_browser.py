@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import on
+from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
+from hftui.hub.catalog.query import DatasetQuery, ModelQuery
 from hftui.hub.catalog.search import RepoPage, RepoSearch
 from hftui.hub.errors import HubProblem, explain_hub_error
 from hftui.preferences import read_screen_state, write_screen_state
@@ -57,18 +59,43 @@ def next_in(options: tuple[Any, ...], current: object) -> Any:
     return options[(index + 1) % len(options)]
 
 
-class RepoBrowserScreen(HubScreen):
-    """A Hub repo browser; subclasses set the class attributes and the two hooks."""
+def browser_bindings(noun: str, *own: Binding) -> list[Binding]:
+    """The keys every browser has, with ids under `noun` ("models.search", …, for keymaps), then the screen's own."""
+    return [
+        Binding("slash", "focus_search", "Search", id=f"{noun}.search"),
+        Binding("escape", "focus_results", "Results", show=False, id=f"{noun}.results"),
+        Binding("f", "pick_filter", "Filter", id=f"{noun}.filter"),
+        Binding("s", "cycle_sort", "Sort", id=f"{noun}.sort"),
+        *own,
+        Binding("l", "toggle_cached", "Cached only", show=False, id=f"{noun}.cached"),
+        Binding("x", "clear_filters", "Clear filters", show=False, id=f"{noun}.clear"),
+    ]
 
+
+class RepoBrowserScreen(HubScreen):
+    """A Hub repo browser; subclasses name their query type, noun and columns, and implement the two hooks.
+
+    The widget ids and the remembered state's name follow from the noun: "models" gives `#model-search`,
+    `#model-filters`, `#models-table`, `#models-message` and `models-browser`.
+    """
+
+    QUERY_TYPE: ClassVar[type[ModelQuery] | type[DatasetQuery]]
+    NOUN: ClassVar[str]  # "models", "datasets": in ids, placeholders, messages and the worker's description
+    COLUMNS: ClassVar[tuple[Any, ...]]
     STATE_NAME: ClassVar[str]
-    QUERY_TYPE: ClassVar[Any]  # ModelQuery or DatasetQuery: from_dict, to_dict, replace, describe
-    NOUN: ClassVar[str]  # "models", "datasets": in placeholders, messages and the worker's description
     SEARCH_ID: ClassVar[str]
     FILTERS_ID: ClassVar[str]
     TABLE_ID: ClassVar[str]
     MESSAGE_ID: ClassVar[str]
-    COLUMNS: ClassVar[tuple[Any, ...]]
     SORTS: ClassVar[tuple[str, ...]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        singular = cls.NOUN.removesuffix("s")
+        cls.STATE_NAME = f"{cls.NOUN}-browser"
+        cls.SEARCH_ID, cls.FILTERS_ID = f"{singular}-search", f"{singular}-filters"
+        cls.TABLE_ID, cls.MESSAGE_ID = f"{cls.NOUN}-table", f"{cls.NOUN}-message"
+        cls.SORTS = tuple(cls.QUERY_TYPE.SORTS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -285,6 +312,20 @@ class RepoBrowserScreen(HubScreen):
     def action_toggle_cached(self) -> None:
         """Only repos in the local cache, or all."""
         self.set_query(self.query_value.replace(cached_only=not self.query_value.cached_only))
+
+    def action_pick_filter(self) -> None:
+        """Choose a value of one of the query's facets from lists with counts from the local index."""
+        from hftui.ui.browse.filter_picker import FilterPickerScreen
+
+        index = hub_app(self).model_index
+        if index is None:
+            return
+
+        def chosen(query: ModelQuery | DatasetQuery | None) -> None:
+            if query is not None and query != self.query_value:
+                self.set_query(query)
+
+        self.app.push_screen(FilterPickerScreen(self.query_value, index, noun=self.NOUN), chosen)
 
     def action_clear_filters(self) -> None:
         """Back to no filters (the search text and sort stay)."""
