@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from hftui.hub.account import fetch_whoami
 
@@ -346,8 +346,10 @@ def publish(
     repo_url = api.create_repo(plan.repo_id, repo_type=plan.repo_type, private=plan.private, exist_ok=True)
     meter = _Meter(plan.total_bytes, report, cancelled)
     meter.start("hashing")
+    # typing.BinaryIO, which huggingface_hub asks for, is a class of its own in the stubs that io's streams are
+    # not declared to be; a BufferedIOBase is the binary stream it reads.
     operations = [
-        CommitOperationAdd(planned.path, _MeteredFile(plan.folder / planned.path, planned.path, meter))
+        CommitOperationAdd(planned.path, cast(BinaryIO, _MeteredFile(plan.folder / planned.path, planned.path, meter)))
         for planned in plan.files
     ]
     meter.start("uploading")

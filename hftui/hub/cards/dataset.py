@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hftui.hub.cards.fields import kind_of, read_license, read_name, read_names, scalar_text
 from hftui.hub.cards.licenses import LicenseTerms
-from hftui.hub.cards.model import _kind, _license, _names, _scalar_text, _text
 from hftui.hub.cards.text import CardText
 from hftui.libraries import import_serially
 
@@ -76,16 +76,16 @@ def dataset_card_facts(card: CardText, dataset_infos: Mapping[str, Any] | None =
         problems.append(f"The configurations could not be read: {error}")
         configs = ()
     return DatasetCardFacts(
-        license=_license(metadata, problems),
-        languages=_names(metadata, ("language", "languages"), problems, language=True),
-        task_categories=_names(metadata, ("task_categories",), problems),
-        task_ids=_names(metadata, ("task_ids",), problems),
-        size_categories=_names(metadata, ("size_categories",), problems),
-        multilinguality=_names(metadata, ("multilinguality",), problems),
-        annotations_creators=_names(metadata, ("annotations_creators",), problems),
-        source_datasets=_names(metadata, ("source_datasets",), problems),
-        pretty_name=_text(metadata, "pretty_name", problems),
-        tags=_names(metadata, ("tags",), problems),
+        license=read_license(metadata, problems),
+        languages=read_names(metadata, ("language", "languages"), problems, language=True),
+        task_categories=read_names(metadata, ("task_categories",), problems),
+        task_ids=read_names(metadata, ("task_ids",), problems),
+        size_categories=read_names(metadata, ("size_categories",), problems),
+        multilinguality=read_names(metadata, ("multilinguality",), problems),
+        annotations_creators=read_names(metadata, ("annotations_creators",), problems),
+        source_datasets=read_names(metadata, ("source_datasets",), problems),
+        pretty_name=read_name(metadata, "pretty_name", problems),
+        tags=read_names(metadata, ("tags",), problems),
         configs=configs,
         problems=tuple(problems),
     )
@@ -166,18 +166,18 @@ def _card_configs(value: object, problems: list[str]) -> list[ConfigInfo]:
     if value is None:
         return []
     if not isinstance(value, list):
-        problems.append(f"configs should be a list of configurations, but it is {_kind(value)}.")
+        problems.append(f"configs should be a list of configurations, but it is {kind_of(value)}.")
         return []
     configs = []
     for entry in value:
         if isinstance(entry, Mapping):
-            name = _scalar_text(entry.get("config_name")) or "default"
+            name = scalar_text(entry.get("config_name")) or "default"
             patterns, splits = _data_files(entry.get("data_files"))
             configs.append(ConfigInfo(name=name, splits=splits, data_files=patterns))
-        elif (name := _scalar_text(entry)) is not None:
-            configs.append(ConfigInfo(name=name))
+        elif (bare_name := scalar_text(entry)) is not None:
+            configs.append(ConfigInfo(name=bare_name))
         else:
-            problems.append(f"An entry of configs is {_kind(entry)}, not a configuration, so it is not shown.")
+            problems.append(f"An entry of configs is {kind_of(entry)}, not a configuration, so it is not shown.")
     return configs
 
 
@@ -193,7 +193,7 @@ def _data_files(value: object) -> tuple[tuple[str, ...], tuple[SplitInfo, ...]]:
         elif isinstance(item, Mapping):
             paths = item.get("path")
             patterns.extend(p for p in (paths if isinstance(paths, list) else [paths]) if isinstance(p, str))
-            if (split := _scalar_text(item.get("split"))) is not None:
+            if (split := scalar_text(item.get("split"))) is not None:
                 splits.append(SplitInfo(split))
     return tuple(patterns), tuple(splits)
 
@@ -204,14 +204,14 @@ def _card_dataset_info(value: object, problems: list[str]) -> list[ConfigInfo]:
         return []
     entries = [value] if isinstance(value, Mapping) else value
     if not isinstance(entries, list):
-        problems.append(f"dataset_info should be a mapping or a list, but it is {_kind(value)}.")
+        problems.append(f"dataset_info should be a mapping or a list, but it is {kind_of(value)}.")
         return []
     configs = []
     for entry in entries:
         if not isinstance(entry, Mapping):
-            problems.append(f"An entry of dataset_info is {_kind(entry)}, not a mapping, so it is not shown.")
+            problems.append(f"An entry of dataset_info is {kind_of(entry)}, not a mapping, so it is not shown.")
             continue
-        name = _scalar_text(entry.get("config_name")) or "default"
+        name = scalar_text(entry.get("config_name")) or "default"
         splits = entry.get("splits")
         if isinstance(splits, Mapping):
             splits = list(splits.values())
@@ -241,7 +241,7 @@ def _legacy_info(name: str, info: Mapping[str, Any]) -> ConfigInfo:
 
 def _split(item: Mapping[str, Any], key: object = None) -> SplitInfo:
     return SplitInfo(
-        name=_scalar_text(item.get("name")) or _scalar_text(key) or "?",
+        name=scalar_text(item.get("name")) or scalar_text(key) or "?",
         num_examples=_count(item.get("num_examples")),
         num_bytes=_count(item.get("num_bytes")),
     )

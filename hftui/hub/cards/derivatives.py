@@ -32,7 +32,7 @@ def inherited_license(base_metadata: Mapping[str, Any]) -> LicenseChoice:
     """What licence a fine-tune of a model with this card metadata can declare, decided by the catalogue."""
     raw = base_metadata.get("license")
     terms = license_terms(
-        raw,  # type: ignore[arg-type]
+        raw,
         license_name=base_metadata.get("license_name"),
         license_link=base_metadata.get("license_link"),
     )
