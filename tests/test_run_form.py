@@ -16,7 +16,8 @@ from textual.widgets import Input, Switch
 from hftui.app import HfTuiApp
 from hftui.train.events import EVENTS_FILE, read_all_events
 from hftui.train.spec import RunSpec
-from hftui.ui.training.run_form import RunFormScreen, dataset_kind
+from hftui.train.spec_text import dataset_kind
+from hftui.ui.training.run_form import RunFormScreen
 from hftui.ui.training.runs import TrainingScreen
 from tests.pilot import wait_until
 from tests.test_dataset_preview import make_app

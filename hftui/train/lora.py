@@ -2,13 +2,16 @@
 
 PEFT matches `target_modules` against the last part of each module's dotted name; a name that matches
 nothing makes it fail deep inside `get_peft_model`. These functions read the names first, so the choice
-can be suggested and checked before a run starts.
+can be suggested and checked before a run starts; `suggest_lora_targets` does it for a base model by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from hftui.train.base_model import empty_model, load_config, model_has_head, no_head_message
 
 # Attention projections by family, in the LoRA paper's spirit (query and value first).
 _KNOWN_PAIRS: tuple[tuple[str, ...], ...] = (
@@ -70,3 +73,31 @@ def unmatched_targets(targets: Sequence[str], names: Sequence[str], all_names: I
             continue
         missing.append(target)
     return missing
+
+
+@dataclass(frozen=True)
+class LoraSuggestion:
+    """The LoRA targets suggested for a base model (None when its modules could not be listed) and a note: its
+    linear layers, or why there is no suggestion."""
+
+    targets: tuple[str, ...] | None
+    note: str
+
+
+def suggest_lora_targets(base_model: str, task: str) -> LoraSuggestion:
+    """The suggested targets of a local or cached base model for `task`, from its config alone (never a download).
+
+    Blocking (imports transformers, reads the config, builds the model on the meta device): call it from a worker.
+    """
+    try:
+        config = load_config(base_model, local_only=True)
+    except Exception:
+        note = f"{base_model} is not a local folder or a cached model: the targets are chosen when the run starts"
+        return LoraSuggestion(None, note)
+    if not model_has_head(config, task):
+        return LoraSuggestion(None, no_head_message(base_model, config, task))
+    try:
+        names = linear_module_names(empty_model(config, task))
+    except Exception as error:
+        return LoraSuggestion(None, f"its modules could not be listed: {error}")
+    return LoraSuggestion(suggest_target_modules(names), f"linear layers: {', '.join(names)}")

@@ -11,9 +11,9 @@ import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from hftui.libraries import import_serially
+from hftui.train.base_model import empty_model, load_config, model_has_head, no_head_message
 from hftui.train.lora import linear_module_names, unmatched_targets
 from hftui.train.spec import DATASET_KINDS, PRECISIONS, STRATEGIES, TASKS, RunSpec, looks_like_path
 
@@ -189,56 +189,6 @@ def _check_dataset(spec: RunSpec) -> list[SpecProblem]:
                 )
             )
     return problems
-
-
-def _head_mapping(task: str) -> dict[str, str]:
-    import_serially("transformers")
-    from transformers.models.auto import modeling_auto
-
-    if task == "image-classification":
-        return dict(modeling_auto.MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES)
-    return dict(modeling_auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES)
-
-
-def model_has_head(config: Any, task: str) -> bool:
-    """Whether transformers has a classification head of this task for the config's architecture."""
-    return getattr(config, "model_type", None) in _head_mapping(task)
-
-
-def no_head_message(base_model: str, config: Any, task: str) -> str:
-    """The sentence for a base model whose architecture has no head for the task."""
-    architectures = ", ".join(getattr(config, "architectures", None) or []) or "no architecture listed"
-    model_type = getattr(config, "model_type", "unknown")
-    kind = "image-classification" if task == "image-classification" else "sequence-classification"
-    hint = (
-        "pick an image backbone such as ViT, ConvNeXt or Swin"
-        if task == "image-classification"
-        else "pick an encoder such as BERT, RoBERTa, DeBERTa or DistilBERT (or a decoder with one: Llama, Qwen)"
-    )
-    return (
-        f"{base_model} is a `{model_type}` model ({architectures}) and transformers has no {kind} head for "
-        f"`{model_type}`: {hint}"
-    )
-
-
-def load_config(base_model: str) -> Any:
-    """The base model's config (local folder, cache, or the Hub when online)."""
-    import_serially("transformers")
-    from transformers import AutoConfig
-
-    folder = Path(base_model).expanduser()
-    return AutoConfig.from_pretrained(str(folder) if folder.is_dir() else base_model)
-
-
-def empty_model(config: Any, task: str) -> Any:
-    """The task model for `config` on the meta device: its module names without allocating weights."""
-    import_serially("transformers")
-    import torch
-    from transformers import AutoModelForImageClassification, AutoModelForSequenceClassification
-
-    auto = AutoModelForImageClassification if task == "image-classification" else AutoModelForSequenceClassification
-    with torch.device("meta"):
-        return auto.from_config(config)
 
 
 def _check_model(spec: RunSpec) -> list[SpecProblem]:

@@ -273,7 +273,7 @@ def load_model(spec: RunSpec, mapping: LabelMap) -> tuple[Any, Any]:
         AutoTokenizer,
     )
 
-    from hftui.train.validate import load_config, model_has_head, no_head_message
+    from hftui.train.base_model import load_config, model_has_head, no_head_message
 
     path = _model_path(spec)
     config = load_config(path)
