@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -90,7 +91,7 @@ class DatasetPreviewScreen(ReportsWorkerFailures, Screen[None]):
         self.source = source
         self.title_text = title or source.location
         self.default_rows = rows if rows > 0 else DEFAULT_ROWS
-        self.rows: list[dict] = []
+        self.rows: list[Mapping[str, Any]] = []
         self.columns: tuple[str, ...] = ()
         self.features: dict | None = None
         self.streaming = False

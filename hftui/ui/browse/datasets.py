@@ -81,7 +81,7 @@ def _hub_cells(record: DatasetRecord) -> tuple[object, ...]:
     )
 
 
-class DatasetsScreen(RepoBrowserScreen):
+class DatasetsScreen(RepoBrowserScreen[DatasetQuery, DatasetRecord]):
     """The dataset browser: a search box, the filters in force, local folders and the Hub's (or index's) datasets."""
 
     HELP_TITLE = "Datasets"
@@ -103,7 +103,7 @@ class DatasetsScreen(RepoBrowserScreen):
         super().on_mount()
         self.find_local()
 
-    def new_search(self, query: DatasetQuery, index: RepoIndex, api: HfApi) -> DatasetSearch:
+    def new_search(self, query: DatasetQuery, index: RepoIndex, api: HfApi | None) -> DatasetSearch:
         return DatasetSearch(query, index=index, api=api)
 
     def show_records(self, records: Iterable[DatasetRecord], *, first: bool) -> None:

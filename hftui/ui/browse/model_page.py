@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, ProgressBar, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
@@ -29,6 +30,7 @@ from hftui.ui.app_state import hub_app
 from hftui.ui.browse.repo_page import RepoPageScreen, license_lines, tab_bindings
 from hftui.ui.untrusted import plain
 
+DOWNLOAD_SEVERITY: dict[str, SeverityLevel] = {"done": "information", "cancelled": "warning", "failed": "error"}
 TABS = ("card", "metadata", "license", "files", "history", "use")
 SNIPPET_TITLES = {
     "cli": "Download with the hf command line",
@@ -332,7 +334,7 @@ class ModelPageScreen(RepoPageScreen):
         """Say how it ended and refresh what the app knows of the cache."""
         self.downloading = False
         self.query_one("#download-status", Static).update(plain(f"{event.outcome.upper()}: {event.text}"))
-        severity = {"done": "information", "cancelled": "warning", "failed": "error"}[event.outcome]
+        severity = DOWNLOAD_SEVERITY[event.outcome]
         self.notify(printable(event.text), title=f"Download {event.outcome}", severity=severity, markup=False)
         if event.outcome == "done":
             hub_app(self).scan_cache()  # marks it cached in the index and tables

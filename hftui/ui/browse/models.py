@@ -36,7 +36,7 @@ COLUMNS = (
 PARAMETER_LIMITS = (None, 1_000_000_000, 3_000_000_000, 8_000_000_000, 15_000_000_000)
 
 
-class ModelsScreen(RepoBrowserScreen):
+class ModelsScreen(RepoBrowserScreen[ModelQuery, ModelRecord]):
     """The model browser: a search box, the filters in force, and the results table."""
 
     HELP_TITLE = "Models"
@@ -65,7 +65,7 @@ class ModelsScreen(RepoBrowserScreen):
         presets = self.saved_state.get("presets")
         self.presets: dict[str, dict] = presets if isinstance(presets, dict) else {}
 
-    def new_search(self, query: ModelQuery, index: RepoIndex, api: HfApi) -> ModelSearch:
+    def new_search(self, query: ModelQuery, index: RepoIndex, api: HfApi | None) -> ModelSearch:
         return ModelSearch(query, index=index, api=api)
 
     def state_to_save(self) -> dict[str, Any]:

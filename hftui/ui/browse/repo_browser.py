@@ -12,7 +12,7 @@ import itertools
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast
 
 from textual import on
 from textual.binding import Binding
@@ -23,13 +23,17 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from hftui.hub.catalog.query import DatasetQuery, ModelQuery
-from hftui.hub.catalog.search import RepoPage, RepoSearch
+from hftui.hub.catalog.search import Query, Record, RepoPage, RepoSearch
 from hftui.hub.errors import HubProblem, explain_hub_error
+from hftui.hub.index import RepoIndex
 from hftui.preferences import read_screen_state, write_screen_state
 from hftui.ui.app_state import hub_app
 from hftui.ui.base import HubScreen
 from hftui.ui.untrusted import plain
 from hftui.ui.widgets.repo_table import RepoTable
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
 
 SEARCH_DEBOUNCE_S = 0.3
 LOAD_MORE_MARGIN = 5
@@ -72,14 +76,14 @@ def browser_bindings(noun: str, *own: Binding) -> list[Binding]:
     ]
 
 
-class RepoBrowserScreen(HubScreen):
+class RepoBrowserScreen(HubScreen, Generic[Query, Record]):
     """A Hub repo browser; subclasses name their query type, noun and columns, and implement the two hooks.
 
     The widget ids and the remembered state's name follow from the noun: "models" gives `#model-search`,
     `#model-filters`, `#models-table`, `#models-message` and `models-browser`.
     """
 
-    QUERY_TYPE: ClassVar[type[ModelQuery] | type[DatasetQuery]]
+    QUERY_TYPE: ClassVar[type[ModelQuery] | type[DatasetQuery]]  # the class of Query
     NOUN: ClassVar[str]  # "models", "datasets": in ids, placeholders, messages and the worker's description
     COLUMNS: ClassVar[tuple[Any, ...]]
     STATE_NAME: ClassVar[str]
@@ -101,8 +105,9 @@ class RepoBrowserScreen(HubScreen):
         super().__init__()
         self.saved_state = read_screen_state(self.STATE_NAME)
         last = self.saved_state.get("last")
-        self.query_value = self.QUERY_TYPE.from_dict(last) if isinstance(last, dict) else self.QUERY_TYPE()
-        self.search: RepoSearch | None = None
+        query = self.QUERY_TYPE.from_dict(last) if isinstance(last, dict) else self.QUERY_TYPE()
+        self.query_value: Query = cast("Query", query)
+        self.search: RepoSearch[Query, Record] | None = None
         self.search_ids = itertools.count(1)
         self.search_id = 0
         self.loading = False
@@ -118,11 +123,11 @@ class RepoBrowserScreen(HubScreen):
 
     # Hooks.
 
-    def new_search(self, query: Any, index: Any, api: Any) -> RepoSearch:
+    def new_search(self, query: Query, index: RepoIndex, api: HfApi | None) -> RepoSearch[Query, Record]:
         """The paged search for `query` (ModelSearch, DatasetSearch)."""
         raise NotImplementedError
 
-    def show_records(self, records: Iterable[Any], *, first: bool) -> None:
+    def show_records(self, records: Iterable[Record], *, first: bool) -> None:
         """Put a page's records in the table: the first page replaces the search's rows, later ones append."""
         raise NotImplementedError
 
@@ -167,7 +172,7 @@ class RepoBrowserScreen(HubScreen):
         if hub_app(self).model_index is not None:
             self.start_search()
 
-    def set_query(self, query: Any) -> None:
+    def set_query(self, query: Query) -> None:
         """Make `query` current, remember it, and search."""
         self.query_value = query
         try:
@@ -206,7 +211,7 @@ class RepoBrowserScreen(HubScreen):
             description=f"Search {self.NOUN}",
         )
 
-    def _fetch_page(self, search: RepoSearch, search_id: int, first: bool) -> None:
+    def _fetch_page(self, search: RepoSearch[Query, Record], search_id: int, first: bool) -> None:
         """Fetch one page (in a thread worker); failures become a message, never an exception."""
         try:
             page = search.next_page()
@@ -322,11 +327,11 @@ class RepoBrowserScreen(HubScreen):
             return
 
         def chosen(query: ModelQuery | DatasetQuery | None) -> None:
-            if query is not None and query != self.query_value:
-                self.set_query(query)
+            if isinstance(query, self.QUERY_TYPE) and query != self.query_value:
+                self.set_query(cast("Query", query))
 
         self.app.push_screen(FilterPickerScreen(self.query_value, index, noun=self.NOUN), chosen)
 
     def action_clear_filters(self) -> None:
         """Back to no filters (the search text and sort stay)."""
-        self.set_query(self.QUERY_TYPE(text=self.query_value.text, sort=self.query_value.sort))
+        self.set_query(cast("Query", self.QUERY_TYPE(text=self.query_value.text, sort=self.query_value.sort)))
