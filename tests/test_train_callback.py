@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hftui.train.callback import STOP_FILE, RunRecorder, event_callback
 from hftui.train.events import EVENTS_FILE, EventWriter, read_all_events
-from hftui.train.worker import WorkerContext, explain_failure
+from hftui.train.failures import WorkerContext, explain_failure
 
 
 class Clock:

@@ -174,7 +174,7 @@ def _plain(value: Any) -> Any:
 def _callback_class() -> type:
     from transformers import TrainerCallback
 
-    class EventCallback(TrainerCallback):  # type: ignore[misc]
+    class EventCallback(TrainerCallback):
         """Feeds a RunRecorder from the Trainer (main process only) and acts on its stop decisions."""
 
         def __init__(self, recorder: RunRecorder, *, world_size: int = 1) -> None:

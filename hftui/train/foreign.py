@@ -138,7 +138,8 @@ def read_trainer_output(output_dir: Path) -> ForeignRun:
             continue
         if not isinstance(state, dict):
             continue
-        step = state.get("global_step") if isinstance(state.get("global_step"), int) else -1
+        global_step = state.get("global_step")
+        step = global_step if isinstance(global_step, int) else -1
         history = state.get("log_history")
         length = len(history) if isinstance(history, list) else 0
         key = (step, length)

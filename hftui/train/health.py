@@ -66,31 +66,15 @@ class HealthMonitor:
                 out.append(HealthAlert("nan_loss", event.step, f"loss is {what} at step {event.step}", "error"))
             return out
         loss = event.number("loss")
-        if loss is not None:
-            if len(self._losses) >= 5:
-                median = statistics.median(self._losses)
-                if median > 0 and loss > self.spike_factor * median:
-                    out.append(
-                        HealthAlert(
-                            "loss_spike",
-                            event.step,
-                            f"loss jumped to {loss:.4g} at step {event.step} ({loss / median:.1f}x the recent median)",
-                        )
-                    )
-            self._losses.append(loss)
+        median = _jump_over(self._losses, loss, self.spike_factor)
+        if loss is not None and median is not None:
+            message = f"loss jumped to {loss:.4g} at step {event.step} ({loss / median:.1f}x the recent median)"
+            out.append(HealthAlert("loss_spike", event.step, message))
         grad = event.number("grad_norm")
-        if grad is not None:
-            if len(self._grads) >= 5:
-                median = statistics.median(self._grads)
-                if median > 0 and grad > self.grad_factor * median:
-                    out.append(
-                        HealthAlert(
-                            "grad_explosion",
-                            event.step,
-                            f"gradient norm {grad:.4g} at step {event.step} is {grad / median:.0f}x the recent median",
-                        )
-                    )
-            self._grads.append(grad)
+        median = _jump_over(self._grads, grad, self.grad_factor)
+        if grad is not None and median is not None:
+            message = f"gradient norm {grad:.4g} at step {event.step} is {grad / median:.0f}x the recent median"
+            out.append(HealthAlert("grad_explosion", event.step, message))
         return out
 
     def _eval(self, event: RunEvent) -> list[HealthAlert]:
@@ -122,3 +106,13 @@ def health_alerts(events: Iterable[RunEvent], **thresholds: float) -> list[Healt
     """Every alert a whole run raises (for a finished run's replay)."""
     monitor = HealthMonitor(**thresholds)  # type: ignore[arg-type]
     return monitor.feed(events)
+
+
+def _jump_over(recent: deque[float], value: float | None, factor: float) -> float | None:
+    """The recent median when `value` is above `factor` times it (once five values are known), else None; `value`
+    then joins the recent ones."""
+    if value is None:
+        return None
+    median = statistics.median(recent) if len(recent) >= 5 else 0.0
+    recent.append(value)
+    return median if median > 0 and value > factor * median else None

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from hftui.atomic_write import write_text_atomically
 from hftui.train.callback import STOP_FILE
 from hftui.train.events import EVENTS_FILE, append_event
 from hftui.train.process import PROCESS_FILE, process_start_ticks, read_process_info, worker_alive
@@ -113,9 +114,7 @@ def _spawn(run_dir: Path, spec: RunSpec, *, resume: bool) -> int:
         "launched_at": time.time(),
         "argv": command,
     }
-    partial = run_dir / (PROCESS_FILE + ".partial")
-    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    partial.replace(run_dir / PROCESS_FILE)
+    write_text_atomically(run_dir / PROCESS_FILE, json.dumps(record, indent=2) + "\n")
     # Kept so the child is not reported as leaked; the run outlives us, and `pid_alive` reaps it if it ends first.
     _LAUNCHED.append(process)
     return attempt

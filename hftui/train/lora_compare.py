@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 VARIANTS = ("full", "lora")
 CPU_METHOD = "cpu: peak resident memory (getrusage ru_maxrss) minus resident memory before the model was loaded"
@@ -275,7 +275,7 @@ def _spec(settings: CompareSettings, dataset: str, lora: bool) -> Any:
     from hftui.train.spec import DatasetRef, Hyperparameters, LoraSettings, RunSpec
 
     folder = Path(dataset).expanduser()
-    kind = "local" if folder.exists() else "hub"
+    kind: Literal["local", "hub"] = "local" if folder.exists() else "hub"
     return RunSpec(
         base_model=settings.base_model,
         dataset=DatasetRef(
@@ -317,16 +317,10 @@ def measure_variant(
     """
     import torch
 
+    from hftui.train.data import load_rows, tokenize
+    from hftui.train.failures import WorkerContext
     from hftui.train.runs import folder_size
-    from hftui.train.worker import (
-        WorkerContext,
-        _model_path,
-        add_lora,
-        count_parameters,
-        load_model,
-        load_rows,
-        tokenize,
-    )
+    from hftui.train.trainer import add_lora, count_parameters, load_model, model_path
 
     context = context if context is not None else WorkerContext()
 
@@ -345,9 +339,9 @@ def measure_variant(
     device = torch.device("cuda" if cuda else "cpu")
     spec = _spec(settings, dataset, variant == "lora")
     say("loading", message="reading the dataset")
-    train, _, mapping = load_rows(spec, context)
+    train, _, mapping = load_rows(spec, context.notes)
     say("loading", message=f"loading {settings.base_model}")
-    _warm_up(torch, device, _model_path(spec))
+    _warm_up(torch, device, model_path(spec))
     torch.manual_seed(settings.seed)
     if cuda:
         torch.cuda.init()
@@ -547,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.write(json.dumps(obj) + "\n")
         out.flush()
 
-    from hftui.train.worker import WorkerContext, explain_failure
+    from hftui.train.failures import WorkerContext, explain_failure
 
     context = WorkerContext(phase="starting")
     try:

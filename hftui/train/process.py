@@ -29,7 +29,6 @@ class ProcessInfo:
     argv: tuple[str, ...] = ()
 
 
-
 def process_start_ticks(pid: int) -> int | None:
     """The start time of a process in clock ticks since boot (Linux /proc), or None where unknown."""
     try:

@@ -266,7 +266,8 @@ def read_run(run_dir: Path, *, now: float | None = None, summary: RunSummaryEven
             max_steps = event.get("max_steps")
     state = derive_state(last, alive=alive, process=process, now=now, last_step=step)
     started_at, ended_at, duration = _duration(events, now, state.state in ("starting", "running"))
-    dataset = spec.get("dataset") if isinstance(spec.get("dataset"), dict) else {}
+    given = spec.get("dataset")
+    dataset: dict[str, Any] = given if isinstance(given, dict) else {}
     final = next((e for e in reversed(events) if e.kind == "finished"), None)
     checkpoints = [e for e in events if e.kind == "checkpoint"]
     metrics = final.get("metrics") if final is not None else None

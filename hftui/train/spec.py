@@ -14,6 +14,8 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass,
 from pathlib import Path
 from typing import Any, Literal
 
+from hftui.atomic_write import write_text_atomically
+
 SPEC_FILE = "spec.json"
 
 TASKS = ("sequence-classification", "image-classification")
@@ -163,11 +165,7 @@ def spec_to_json(spec: RunSpec) -> str:
 
 def save_spec(spec: RunSpec, run_dir: Path) -> Path:
     """Write spec.json into the run directory (atomically) and return its path."""
-    path = Path(run_dir) / SPEC_FILE
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(spec_to_json(spec), encoding="utf-8")
-    partial.replace(path)
-    return path
+    return write_text_atomically(Path(run_dir) / SPEC_FILE, spec_to_json(spec))
 
 
 def load_spec(path: Path) -> RunSpec:

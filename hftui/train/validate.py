@@ -154,16 +154,10 @@ def _check_device(spec: RunSpec) -> list[SpecProblem]:
 
 def _check_dataset(spec: RunSpec) -> list[SpecProblem]:
     from hftui.data.sampler import SampleError
-    from hftui.train.data import peek, sources_of
+    from hftui.train.data import peek, sources_of, wanted_columns
 
     data = spec.dataset
-    wanted = [("label", data.label_column)]
-    if spec.task == "image-classification":
-        wanted.append(("image", data.image_column))
-    else:
-        wanted.append(("text", data.text_column))
-        if data.text_pair_column:
-            wanted.append(("text pair", data.text_pair_column))
+    wanted = wanted_columns(spec)
     problems: list[SpecProblem] = []
     train, evaluation = sources_of(data)
     for field, source in (("dataset", train), ("dataset.eval", evaluation)):
