@@ -15,8 +15,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Select, TextArea
 
 from hftui.hub.cards.draft import guess_card_kind
-from hftui.localhub.server import LocalHub
-from hftui.ui.publish.card_editor import CardEditorScreen, set_metadata
+from hftui.hub.cards.edit import set_metadata
+from hftui.localhub import LocalHub
+from hftui.ui.publish.card_editor import CardEditorScreen
 from hftui.ui.publish.publish import PublishProgressed, PublishScreen
 from tests.hubfixtures import HUB_TOKEN, HUB_USER
 from tests.pilot import screen_text, wait_until

@@ -136,8 +136,8 @@ def run_push(args: argparse.Namespace) -> int:
         console.print("cancelled: nothing was committed; run the same command to start again")
         return 130
     except Exception as error:
-        problem = explain_hub_error(error, endpoint=settings.endpoint)
-        console.print(Text(f"push failed: {problem.message} Nothing was committed; run the same command again."))
+        hub_problem = explain_hub_error(error, endpoint=settings.endpoint)
+        console.print(Text(f"push failed: {hub_problem.message} Nothing was committed; run the same command again."))
         return 1
     finally:
         if previous is not None:
@@ -157,7 +157,9 @@ class _progress:
     """A Rich bytes bar on a terminal; silent elsewhere (CI logs get the summary lines only)."""
 
     def __init__(self, console: Any, total: int) -> None:
-        self.console, self.total, self.bar, self.task = console, total, None, None
+        self.console, self.total = console, total
+        self.bar: Any = None  # a rich Progress once entered on a terminal
+        self.task: Any = None
 
     def __enter__(self) -> Any:
         if not self.console.is_terminal:

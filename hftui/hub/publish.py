@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from hftui.hub.account import fetch_whoami
+from hftui.hub.cards.check import CardProblem, check_card
+from hftui.hub.cards.draft import CARD_FILE
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo, HfApi
@@ -37,6 +40,7 @@ HUB_MAX_FILE_BYTES = 50 * 1000**3  # the Hub refuses larger files
 HUB_RECOMMENDED_FILE_BYTES = 20 * 1000**3
 PROGRESS_INTERVAL_S = 0.1
 PHASES = ("checking", "creating", "hashing", "uploading", "committing", "done")
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class PublishRefused(Exception):
@@ -118,7 +122,7 @@ class _Meter:
     """Bytes read through every `_MeteredFile` of one publish, reported at most every PROGRESS_INTERVAL_S."""
 
     total: int
-    on_progress: Callable[[PublishProgress], None]
+    on_progress: Callable[[PublishProgress], object]
     cancelled: Callable[[], bool]
     phase: str = "hashing"
     started: float = field(default_factory=time.monotonic)
@@ -296,6 +300,49 @@ def plan_publish(
     )
 
 
+@dataclass(frozen=True)
+class PublishRequest:
+    """What a publish is asked for: everything `plan_publish` takes besides the folder, and the commit message."""
+
+    repo_id: str
+    repo_type: str
+    private: bool
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    include_checkpoints: bool
+    message: str
+
+    def plan(self, folder: str | os.PathLike[str]) -> PublishPlan:
+        """What this request would send from `folder`."""
+        return plan_publish(
+            folder,
+            self.repo_id,
+            repo_type=self.repo_type,
+            private=self.private,
+            include=self.include,
+            exclude=self.exclude,
+            include_checkpoints=self.include_checkpoints,
+        )
+
+
+def planned_card_problems(plan: PublishPlan) -> tuple[CardProblem, ...] | None:
+    """The problems of the card the plan sends, checked as its repo type's card; None when it sends no card."""
+    readme = plan.folder / CARD_FILE
+    if not any(planned.path == CARD_FILE for planned in plan.files) or not readme.is_file():
+        return None
+    return check_card(readme.read_text(encoding="utf-8", errors="replace"), dataset=plan.repo_type == "dataset")
+
+
+def split_patterns(text: str) -> tuple[str, ...]:
+    """Glob patterns typed comma- or space-separated."""
+    return tuple(part for part in re.split(r"[,\s]+", text) if part)
+
+
+def default_repo_name(folder: Path) -> str:
+    """A repo name from a folder name (characters the Hub refuses become dashes)."""
+    return _NAME_UNSAFE.sub("-", folder.name).strip("-.") or "my-model"
+
+
 def check_write_access(api: HfApi, plan: PublishPlan) -> None:
     """Refuse early, with the reason, when the api's token cannot write to the plan's namespace."""
     if not api.token and not _ambient_token():
@@ -328,7 +375,7 @@ def publish(
     api: HfApi,
     commit_message: str = "Upload with hftui",
     commit_description: str = "",
-    on_progress: Callable[[PublishProgress], None] | None = None,
+    on_progress: Callable[[PublishProgress], object] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> PublishResult:
     """Publish `plan` as one commit; raises PublishRefused (with the reason), PublishCancelled, or the Hub's

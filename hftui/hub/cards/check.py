@@ -15,7 +15,7 @@ from typing import Any
 
 from hftui.hub.cards.derivatives import base_license_of, derivative_verdict
 from hftui.hub.cards.licenses import LICENSES, license_terms
-from hftui.hub.cards.text import FRONT_MATTER_BLOCK, CardText, parse_card
+from hftui.hub.cards.text import CardText, parse_card, split_front_matter
 from hftui.hub.pipeline_tags import PIPELINE_TAGS_BY_ID, SIZE_CATEGORIES
 
 SEVERITIES = ("error", "warning")
@@ -34,7 +34,7 @@ class CardProblem:
 def _card(text: str) -> tuple[CardText, list[CardProblem]]:
     card = parse_card(text)
     problems: list[CardProblem] = []
-    if FRONT_MATTER_BLOCK.search(text.replace("\r\n", "\n")) is None:
+    if split_front_matter(text.replace("\r\n", "\n"))[0] is None:
         problems.append(CardProblem("card", "error", "The card has no YAML metadata block (--- ... --- at the top)."))
     elif card.problem and not card.metadata:
         problems.append(CardProblem("card", "error", f"{card.problem} The Hub would refuse this card."))

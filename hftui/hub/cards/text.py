@@ -60,24 +60,37 @@ def parse_card(content: str, *, note: str | None = None) -> CardText:
     return card
 
 
+def split_front_matter(content: str) -> tuple[str | None, str]:
+    """A card's YAML front matter (None when it has no `---` block) and the body after it, as written."""
+    match = FRONT_MATTER_BLOCK.search(content)
+    if match is None:
+        return None, content
+    return match.group(2), content[match.end() :]
+
+
+def load_front_matter(front_matter: str) -> object:
+    """The YAML of a front matter block as PyYAML builds it ({} when empty); raises yaml.YAMLError when it does
+    not parse. Uses the libyaml loader when present (see `_parse_card`); a safe loader either way."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(front_matter, Loader=loader)  # a safe loader: no arbitrary objects
+    return {} if data is None else data
+
+
 def _parse_card(content: str) -> CardText:
     """What `RepoCard(content, ignore_metadata_errors=True)` does, with PyYAML's libyaml loader when present.
 
     RepoCard parses the front matter with the pure-Python `yaml.safe_load`, which made YAML two thirds of a
     500-repo cache scan; the C loader accepts the same documents and builds the same values.
     """
-    import yaml
     from huggingface_hub import CardData
 
-    match = FRONT_MATTER_BLOCK.search(content)
-    if match is None:
+    front_matter, body = split_front_matter(content)
+    if front_matter is None:
         return CardText({}, content, "The card has no YAML metadata block.")
-    body = content[match.end() :]
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(match.group(2), Loader=loader)  # a safe loader: no arbitrary objects
-        if data is None:
-            data = {}
+        data = load_front_matter(front_matter)
         if not isinstance(data, dict):
             raise ValueError("repo card metadata block should be a dict")
         metadata = CardData(**data, ignore_metadata_errors=True).to_dict()

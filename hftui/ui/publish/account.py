@@ -327,14 +327,14 @@ class AccountScreen(HubScreen):
     def action_publish(self) -> None:
         """Ask for a folder and open the publish screen on it."""
 
-        def open_publish(answer: str | None) -> None:
+        def publish_folder(answer: str | None) -> None:
             if answer:
-                from hftui.ui.publish.publish import PublishScreen
+                from hftui.ui.publish.navigation import open_publish
 
-                self.app.push_screen(PublishScreen(Path(answer).expanduser()))
+                open_publish(self.app, Path(answer).expanduser())
 
         self.app.push_screen(
-            PathPromptScreen("Publish which folder?", str(Path.cwd()) + "/", hint=FOLDER_HINT), open_publish
+            PathPromptScreen("Publish which folder?", str(Path.cwd()) + "/", hint=FOLDER_HINT), publish_folder
         )
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,117 +23,28 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input, Markdown, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from hftui.hub.cards.check import CardProblem, blocking, check_card
+from hftui.hub.cards.check import CardProblem, blocking
 from hftui.hub.cards.derivatives import base_license_of
 from hftui.hub.cards.draft import CARD_FILE, draft_dataset_card, draft_model_card, guess_card_kind, save_card
-from hftui.hub.cards.licenses import LICENSES
-from hftui.hub.cards.text import FRONT_MATTER_BLOCK, parse_card
-from hftui.hub.pipeline_tags import PIPELINE_TAGS, SIZE_CATEGORIES
+from hftui.hub.cards.edit import (
+    CARD_FIELDS,
+    CARD_FIELDS_BY_KEY,
+    CardField,
+    check_edited_card,
+    field_value,
+    metadata_value,
+    parse_field_text,
+    read_front_matter,
+    set_metadata,
+)
+from hftui.hub.cards.text import parse_card
 from hftui.hub.plain_text import printable
 from hftui.ui.base import ReportsWorkerFailures
 from hftui.ui.dialogs.confirm import ConfirmScreen
+from hftui.ui.publish.publish import PublishScreen
 from hftui.ui.untrusted import plain
 
 CHECK_DELAY_S = 0.25
-KINDS = ("model", "dataset")
-
-
-@dataclass(frozen=True)
-class FormField:
-    """One metadata field of the form: its key, its caption, the card kinds it belongs to, and how it is edited.
-
-    `shape` is "choice" (a Select, one value), "first" (a Select for the first value of a list), "list"
-    (comma-separated values) or "text" (one value).
-    """
-
-    key: str
-    caption: str
-    kinds: tuple[str, ...]
-    shape: str
-    choices: tuple[tuple[str, str], ...] = ()
-
-
-_LICENCE_CHOICES = tuple((terms.license_id, terms.license_id) for terms in LICENSES.values())
-_TASK_CHOICES = tuple((task.tag, task.tag) for task in PIPELINE_TAGS)
-FIELDS = (
-    FormField("license", "licence", KINDS, "choice", _LICENCE_CHOICES),
-    FormField("pipeline_tag", "task", ("model",), "choice", _TASK_CHOICES),
-    FormField("task_categories", "task", ("dataset",), "first", _TASK_CHOICES),
-    FormField("size_categories", "size", ("dataset",), "first", tuple((size, size) for size in SIZE_CATEGORIES)),
-    FormField("language", "language", KINDS, "list"),
-    FormField("datasets", "datasets", ("model",), "list"),
-    FormField("base_model", "base model", ("model",), "list"),
-    FormField("tags", "tags", KINDS, "list"),
-    FormField("metrics", "metrics", ("model",), "list"),
-    FormField("library_name", "library", ("model",), "text"),
-    FormField("pretty_name", "name", ("dataset",), "text"),
-)
-FIELDS_BY_KEY = {field.key: field for field in FIELDS}
-
-
-def field_value(field: FormField, value: object) -> tuple[str, ...]:
-    """A metadata value as the form compares it: the strings it holds, in order (the first for "first")."""
-    if value is None or value == "":
-        return ()
-    items = [str(item) for item in value] if isinstance(value, list) else [str(value)]
-    if field.shape in ("choice", "first"):
-        return tuple(items[:1])
-    return tuple(item for item in items if item.strip())
-
-
-def parse_field_text(field: FormField, text: str) -> tuple[str, ...]:
-    """What a form box's text means: comma-separated values for lists, one value otherwise."""
-    if field.shape == "list":
-        return tuple(part.strip() for part in text.split(",") if part.strip())
-    return (text.strip(),) if text.strip() else ()
-
-
-def metadata_value(field: FormField, values: tuple[str, ...], current: object) -> object:
-    """The YAML value to write for the form's `values`, keeping the card's own shape (a string stays a string)."""
-    if not values:
-        return None
-    if field.shape == "first":
-        rest = current[1:] if isinstance(current, list) else []
-        return [values[0], *rest]
-    if field.shape == "list":
-        if len(values) == 1 and not isinstance(current, list):
-            return values[0]
-        return list(values)
-    return values[0]
-
-
-def read_front_matter(text: str) -> dict[str, Any] | None:
-    """The card's front matter as a mapping ({} when it has none); None when its YAML does not parse."""
-    match = FRONT_MATTER_BLOCK.search(text)
-    if match is None:
-        return {}
-    try:
-        loaded = yaml.load(match.group(2), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
-    if loaded is None:
-        return {}
-    return loaded if isinstance(loaded, dict) else None
-
-
-def set_metadata(text: str, key: str, value: object) -> str | None:
-    """The card text with front-matter `key` set to `value` (removed when None); None when the YAML is broken."""
-    data = read_front_matter(text)
-    if data is None:
-        return None
-    match = FRONT_MATTER_BLOCK.search(text)
-    if match is None:
-        if value is None:
-            return text
-        body = text if text.startswith("\n") else "\n" + text
-    else:
-        body = text[match.end() :]
-    if value is None:
-        data.pop(key, None)
-    else:
-        data[key] = value
-    front = yaml.safe_dump(data, sort_keys=False, allow_unicode=True) if data else ""
-    return "---\n" + front + "---\n" + body
 
 
 def markdown_language() -> str | None:
@@ -210,7 +120,7 @@ class CardEditorScreen(ReportsWorkerFailures, Screen[None]):
         yield Static(plain(f"Card: {self.folder}", single_line=True), id="cardedit-heading", classes="screen-heading")
         with Horizontal(id="cardedit-main"):
             with VerticalScroll(id="cardedit-form"):
-                for field in FIELDS:
+                for field in CARD_FIELDS:
                     with Horizontal(classes="cardedit-row", id=f"cardedit-row-{field.key}"):
                         yield Static(field.caption, classes="field-caption")
                         if field.shape in ("choice", "first"):
@@ -269,10 +179,8 @@ class CardEditorScreen(ReportsWorkerFailures, Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="card-check", description="Check the card")
     def check_card(self, generation: int, text: str, kind: str) -> None:
         """Parse the card and run the checks that fit its kind (the base licence from the cached base card)."""
-        card = parse_card(text)
-        parsed = not (card.problem and not card.metadata and FRONT_MATTER_BLOCK.search(text) is not None)
-        problems = check_card(text, dataset=kind == "dataset")
-        self.post_message(CardChecked(generation, dict(card.metadata), card.body, parsed, problems))
+        check = check_edited_card(text, dataset=kind == "dataset")
+        self.post_message(CardChecked(generation, check.metadata, check.body, check.parsed, check.problems))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="card-save", description="Save the card")
     def write_card(self, text: str) -> None:
@@ -347,7 +255,7 @@ class CardEditorScreen(ReportsWorkerFailures, Screen[None]):
 
     def fill_form(self, metadata: dict[str, Any]) -> None:
         """Set each form box that says something else than the card; the box being typed in is left alone."""
-        for field in FIELDS:
+        for field in CARD_FIELDS:
             widget = self.query_one(f"#cardedit-{field.key}")
             wanted = field_value(field, metadata.get(field.key))
             if self.form_value(field) == wanted or (widget.has_focus and isinstance(widget, Input)):
@@ -359,7 +267,7 @@ class CardEditorScreen(ReportsWorkerFailures, Screen[None]):
                 elif isinstance(widget, Input):
                     widget.value = ", ".join(wanted)
 
-    def form_value(self, field: FormField) -> tuple[str, ...]:
+    def form_value(self, field: CardField) -> tuple[str, ...]:
         """What the form's box for `field` holds."""
         widget = self.query_one(f"#cardedit-{field.key}")
         if isinstance(widget, Select):
@@ -375,7 +283,7 @@ class CardEditorScreen(ReportsWorkerFailures, Screen[None]):
         widget = event.control
         if not self.loaded or widget is None or not widget.id:
             return
-        field = FIELDS_BY_KEY[widget.id.removeprefix("cardedit-")]
+        field = CARD_FIELDS_BY_KEY[widget.id.removeprefix("cardedit-")]
         values = self.form_value(field)
         text = self.text
         front = read_front_matter(text)
@@ -410,7 +318,7 @@ class CardEditorScreen(ReportsWorkerFailures, Screen[None]):
     def go_to_problem(self, event: OptionList.OptionSelected) -> None:
         """Enter on a problem focuses its form box (or the text for the others)."""
         key = (event.option.id or "").split(":", 1)[-1]
-        field = FIELDS_BY_KEY.get(key)
+        field = CARD_FIELDS_BY_KEY.get(key)
         if field is not None and self.kind in field.kinds:
             self.query_one(f"#cardedit-{key}").focus()
         else:
@@ -431,7 +339,7 @@ class CardEditorScreen(ReportsWorkerFailures, Screen[None]):
 
     def show_kind(self) -> None:
         """Show the form rows of this kind of card."""
-        for field in FIELDS:
+        for field in CARD_FIELDS:
             self.query_one(f"#cardedit-row-{field.key}").display = self.kind in field.kinds
         self.show_heading()
 
@@ -514,10 +422,12 @@ class CardEditorScreen(ReportsWorkerFailures, Screen[None]):
         self.open_publish()
 
     def open_publish(self) -> None:
-        """The publish screen, for this folder as this kind."""
-        from hftui.ui.publish.publish import PublishScreen
+        """The publish screen, for this folder as this kind; its e comes back here."""
+        self.app.push_screen(PublishScreen(self.folder, self.kind, edit_card=self.back_from_publish))
 
-        self.app.push_screen(PublishScreen(self.folder, self.kind))
+    def back_from_publish(self, _folder: Path, _kind: str) -> None:
+        """e on the publish screen this editor opened: back to this editor."""
+        self.app.pop_screen()
 
     def action_leave_field_or_back(self) -> None:
         """Escape: out of a box to the problems list, else back (asking first when there are unsaved changes)."""

@@ -5,8 +5,8 @@ another, with one progress bar, cancellable; the result's URL and commit id read
 
 from __future__ import annotations
 
-import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,17 +21,20 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Progress
 from textual.worker import get_current_worker
 
 from hftui.hub.account import WhoAmI, ask_whoami
-from hftui.hub.cards.check import CardProblem, blocking, check_card
-from hftui.hub.cards.draft import CARD_FILE, guess_card_kind
+from hftui.hub.cards.check import CardProblem, blocking
+from hftui.hub.cards.draft import guess_card_kind
 from hftui.hub.errors import explain_hub_error
 from hftui.hub.publish import (
     PublishCancelled,
     PublishPlan,
     PublishProgress,
     PublishRefused,
+    PublishRequest,
     PublishResult,
-    plan_publish,
+    default_repo_name,
+    planned_card_problems,
     publish,
+    split_patterns,
 )
 from hftui.humanize import human_size
 from hftui.ui.app_state import hub_app
@@ -41,27 +44,13 @@ from hftui.ui.untrusted import plain, plain_cell
 
 PLAN_DELAY_S = 0.3
 DEFAULT_MESSAGE = "Upload with hftui"
-_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-@dataclass(frozen=True)
-class PublishForm:
-    """What the form says: everything plan_publish takes, and the commit message."""
-
-    repo_id: str
-    repo_type: str
-    private: bool
-    include: tuple[str, ...]
-    exclude: tuple[str, ...]
-    include_checkpoints: bool
-    message: str
 
 
 @dataclass
 class PlanMade(Message):
     """The plan for a form, with the card's problems (None when the folder has no card)."""
 
-    form: PublishForm
+    form: PublishRequest
     plan: PublishPlan
     kind: str | None
     card_problems: tuple[CardProblem, ...] | None
@@ -86,32 +75,13 @@ class PublishEnded(Message):
     result: PublishResult | None = None
 
 
-def patterns(text: str) -> tuple[str, ...]:
-    """Comma- or space-separated glob patterns."""
-    return tuple(part for part in re.split(r"[,\s]+", text) if part)
-
-
 def toggle_label(name: str, on: bool) -> str:
     """A toggle's label with its state in words."""
     return f"{name}: {'yes' if on else 'no'}"
 
 
-def default_repo_name(folder: Path) -> str:
-    """A repo name from a folder name (characters the Hub refuses become dashes)."""
-    return _NAME_UNSAFE.sub("-", folder.name).strip("-.") or "my-model"
-
-
-def publish_run_model(screen: Screen, model_dir: str | None, state: str) -> None:
-    """Open publishing on a training run's saved model (or adapter) folder, or say why there is none yet."""
-    folder = Path(model_dir) if model_dir else None
-    if folder is None or not folder.is_dir():
-        screen.notify(
-            f"This run ({state}) has no saved model to publish: a run saves model/ with its card when it finishes.",
-            severity="warning",
-            markup=False,
-        )
-        return
-    screen.app.push_screen(PublishScreen(folder, "model"))
+EditCard = Callable[[Path, str], object]
+"""How e on the publish screen opens the card editor on a folder as a kind; given by whoever opens the screen."""
 
 
 class PublishScreen(ReportsWorkerFailures, Screen[None]):
@@ -127,14 +97,15 @@ class PublishScreen(ReportsWorkerFailures, Screen[None]):
         Binding("i", "copy_commit", "Copy commit", id="publish.copy-commit"),
     ]
 
-    def __init__(self, folder: Path, kind: str | None = None) -> None:
+    def __init__(self, folder: Path, kind: str | None = None, *, edit_card: EditCard | None = None) -> None:
         super().__init__()
         self.folder = Path(folder).expanduser().resolve()
         self.kind = kind
+        self.edit_card = edit_card
         self.who: WhoAmI | None = None
         self.who_problem: str | None = None
         self.plan: PublishPlan | None = None
-        self.plan_form: PublishForm | None = None
+        self.plan_form: PublishRequest | None = None
         self.card_problems: tuple[CardProblem, ...] | None = None
         self.running = False
         self.cancel_event: threading.Event | None = None
@@ -200,27 +171,14 @@ class PublishScreen(ReportsWorkerFailures, Screen[None]):
         self.post_message(WhoAmIFetched(*ask_whoami(api)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="publish-plan", description="Plan the upload")
-    def make_plan(self, form: PublishForm, kind_known: bool) -> None:
+    def make_plan(self, form: PublishRequest, kind_known: bool) -> None:
         """List the folder with the form's patterns, and check its card."""
         kind: str | None = None
         if not kind_known and self.folder.is_dir():
             kind = guess_card_kind(self.folder)
             form = replace(form, repo_type=kind)
-        plan = plan_publish(
-            self.folder,
-            form.repo_id,
-            repo_type=form.repo_type,
-            private=form.private,
-            include=form.include,
-            exclude=form.exclude,
-            include_checkpoints=form.include_checkpoints,
-        )
-        problems: tuple[CardProblem, ...] | None = None
-        readme = self.folder / CARD_FILE
-        if any(planned.path == CARD_FILE for planned in plan.files) and readme.is_file():
-            text = readme.read_text(encoding="utf-8", errors="replace")
-            problems = check_card(text, dataset=form.repo_type == "dataset")
-        self.post_message(PlanMade(form, plan, kind, problems))
+        plan = form.plan(self.folder)
+        self.post_message(PlanMade(form, plan, kind, planned_card_problems(plan)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="publish", description="Publish to the Hub")
     def run_publish(self, plan: PublishPlan, message: str, cancel: threading.Event) -> None:
@@ -295,15 +253,15 @@ class PublishScreen(ReportsWorkerFailures, Screen[None]):
             where = ", ".join(places if places is not None else (self.who.user, *self.who.orgs))
             box.update(plain(f"As {self.who.user} ({self.who.role_label} token), may write under: {where}"))
 
-    def form(self) -> PublishForm:
+    def form(self) -> PublishRequest:
         """The form as it stands."""
         kind = self.query_one("#publish-type", Select).value
-        return PublishForm(
+        return PublishRequest(
             repo_id=self.query_one("#publish-repo", Input).value.strip(),
             repo_type=str(kind) if kind in ("model", "dataset") else "model",
             private=self.query_one("#publish-private", Checkbox).value,
-            include=patterns(self.query_one("#publish-include", Input).value),
-            exclude=patterns(self.query_one("#publish-exclude", Input).value),
+            include=split_patterns(self.query_one("#publish-include", Input).value),
+            exclude=split_patterns(self.query_one("#publish-exclude", Input).value),
             include_checkpoints=self.query_one("#publish-checkpoints", Checkbox).value,
             message=self.query_one("#publish-message", Input).value.strip() or DEFAULT_MESSAGE,
         )
@@ -476,6 +434,8 @@ class PublishScreen(ReportsWorkerFailures, Screen[None]):
         """Copying only with a result; publishing not twice (c stays this screen's, running or not)."""
         if action in ("copy_url", "copy_commit"):
             return True if self.result is not None else None
+        if action == "edit_card":
+            return self.edit_card is not None
         if action == "publish":
             return None if self.running else True
         return True
@@ -501,13 +461,9 @@ class PublishScreen(ReportsWorkerFailures, Screen[None]):
             self.notify(f"Commit id copied: {self.result.commit_oid}", markup=False)
 
     def action_edit_card(self) -> None:
-        """Open the card editor on this folder (back here with escape)."""
-        from hftui.ui.publish.card_editor import CardEditorScreen
-
-        if isinstance(self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None, CardEditorScreen):
-            self.app.pop_screen()  # came from the editor: go back to it
-            return
-        self.app.push_screen(CardEditorScreen(self.folder, self.form().repo_type))
+        """Open the card editor on this folder, or go back to the one that opened this screen (back with escape)."""
+        if self.edit_card is not None:
+            self.edit_card(self.folder, self.form().repo_type)
 
     def action_cancel_or_back(self) -> None:
         """Escape: cancel a running upload, else leave a box, else go back."""

@@ -272,7 +272,7 @@ class RunWatcherScreen(ReportsWorkerFailures, Screen[None]):
         if snapshot.kind != "run":
             self.notify("This folder was not trained by hftui: publish it with publish: FOLDER (ctrl+p).", markup=False)
             return
-        from hftui.ui.publish.publish import publish_run_model
+        from hftui.ui.publish.navigation import publish_run_model
 
         finished = snapshot.latest.get("finished")
         publish_run_model(self, finished.get("model_dir") if finished is not None else None, snapshot.state)

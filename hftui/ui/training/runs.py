@@ -304,7 +304,7 @@ class TrainingScreen(HubScreen):
         """Publish the highlighted run's saved model, with the card the run wrote (editable from there)."""
         run = self._selected()
         if run is not None:
-            from hftui.ui.publish.publish import publish_run_model
+            from hftui.ui.publish.navigation import publish_run_model
 
             publish_run_model(self, run.model_dir, run.state)
 
