@@ -9,5 +9,6 @@ the GPU (`gpu.py`), and whose TrainerCallback (`callback.py`) appends to events.
 (`runs.py`), whether a worker is alive (`process.py`), following a folder (`follow.py`): an hftui run, a foreign
 Trainer output folder (`foreign.py`) or a TensorBoard log dir (`tensorboard.py`); curves and downsampling
 (`series.py`), health alerts (`health.py`), watching one run (`watch.py`) and comparing several (`compare.py`).
-The full-vs-LoRA comparison measured by a short run of each (`lora_compare.py`).
+The full-vs-LoRA comparison (`lora_compare.py`), measured by a short run of each in its own process
+(`lora_measure.py`).
 """
