@@ -134,7 +134,8 @@ async def run_app(texts: Path, model: Path, batch_size: int, cache: Path) -> Non
 
 
 def run_engine(texts: Path, model: Path, batch_size: int) -> None:
-    from hftui.analyze.engine import JobSpec, MultiModalAnalyzer
+    from hftui.analyze.engine import MultiModalAnalyzer
+    from hftui.analyze.events import JobSpec
     from hftui.analyze.sources import collect_inputs
 
     inputs = collect_inputs([texts]).inputs

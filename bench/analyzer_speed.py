@@ -107,7 +107,8 @@ class InstantPipeline:
 def engine_overhead(task: str, model: str, inputs: tuple[Any, ...], args: argparse.Namespace) -> tuple[float, float]:
     """The engine's own cost, noise-free enough to trust on a busy machine: (seconds per item, seconds per job),
     from the best of several jobs through `InstantPipeline` on all the inputs and on one."""
-    from hftui.analyze.engine import JobSpec, MultiModalAnalyzer
+    from hftui.analyze.engine import MultiModalAnalyzer
+    from hftui.analyze.events import JobSpec
     from hftui.analyze.pipelines import PipelineCache
 
     analyzer = MultiModalAnalyzer(PipelineCache(loader=lambda task, *rest: InstantPipeline(task)))
@@ -136,7 +137,8 @@ def bench_task(task: str, model: str, count: int, args: argparse.Namespace) -> d
     import torch
     from transformers import pipeline
 
-    from hftui.analyze.engine import JobSpec, MultiModalAnalyzer
+    from hftui.analyze.engine import MultiModalAnalyzer
+    from hftui.analyze.events import JobSpec
     from hftui.analyze.pipelines import dtype_name, resolve_device, resolve_dtype
 
     device = resolve_device(args.device)

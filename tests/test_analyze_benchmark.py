@@ -14,21 +14,23 @@ from typing import Any
 import pytest
 
 from hftui.analyze.benchmark import (
-    BENCHMARK_CSV_COLUMNS,
     BenchmarkRow,
     ModelBenchmarked,
     accuracy_and_f1,
     percentile,
     recommend,
+    run_benchmark,
+)
+from hftui.analyze.events import ItemsAnalysed, JobEnded, ModelLoadPhased
+from hftui.analyze.inputs import AnalysisInput
+from hftui.analyze.pipelines import PipelineCache
+from hftui.analyze.reports import (
+    BENCHMARK_CSV_COLUMNS,
     render_benchmark_csv,
     render_benchmark_json,
     render_benchmark_markdown,
-    run_benchmark,
+    write_report,
 )
-from hftui.analyze.engine import ItemsAnalysed, JobEnded, ModelLoadPhased
-from hftui.analyze.inputs import AnalysisInput
-from hftui.analyze.pipelines import PipelineCache
-from hftui.analyze.reports import write_report
 
 TEXT = "text-classification"
 
@@ -192,6 +194,20 @@ def test_benchmark_reports(tmp_path: Path) -> None:
     path = write_report(result, tmp_path / "bench.md")
     assert path.read_text(encoding="utf-8") == markdown
     assert json.loads(write_report(result, tmp_path / "bench.json").read_text(encoding="utf-8"))["task"] == TEXT
+
+
+def test_a_model_refused_for_its_remote_code_is_named(tmp_path: Path) -> None:
+    coded = tmp_path / "coded"
+    coded.mkdir()
+    (coded / "config.json").write_text(json.dumps({"auto_map": {"AutoModel": "modeling.Custom"}}))
+    inputs, _ = _inputs(2)
+    pipes = {"fake/ok": FakeClassifier(0, 0.0)}
+    result = run_benchmark(TEXT, [str(coded), "fake/ok"], inputs, pipelines=_fake_cache(pipes))
+    assert result.rows[0].state == "failed" and "trust_remote_code" in (result.rows[0].error or "")
+    assert result.remote_code_model == str(coded)
+    assert "remote_code_model" not in json.loads(render_benchmark_json(result))  # the report keeps its keys
+    allowed = run_benchmark(TEXT, ["fake/ok"], inputs, pipelines=_fake_cache(pipes))
+    assert allowed.remote_code_model is None
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from hftui.analyze.engine import ItemResult, ItemsAnalysed, JobStarted, JobWarned, ModelLoadPhased
+from hftui.analyze.events import ItemResult, ItemsAnalysed, JobStarted, JobWarned, ModelLoadPhased
 from hftui.analyze.reports import CSV_COLUMNS
 from hftui.cli import main
 from hftui.commands import analyze as command

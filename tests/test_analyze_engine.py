@@ -16,17 +16,8 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from hftui.analyze.engine import (
-    ItemResult,
-    ItemsAnalysed,
-    JobEnded,
-    JobSpec,
-    JobStarted,
-    JobWarned,
-    ModelLoadPhased,
-    MultiModalAnalyzer,
-    analyze_content,
-)
+from hftui.analyze.engine import MultiModalAnalyzer, analyze_content
+from hftui.analyze.events import ItemResult, ItemsAnalysed, JobEnded, JobSpec, JobStarted, JobWarned, ModelLoadPhased
 from hftui.analyze.inputs import AnalysisInput
 from hftui.analyze.pipelines import PipelineCache, load_pipeline
 from hftui.demo.tiny_models import IMAGE_LABELS, SAMPLING_RATE, SENTIMENT_LABELS, build_all
@@ -37,7 +28,8 @@ ALL_TASKS = ("text-classification", "image-classification", "image-text-to-text"
 
 
 def test_engine_modules_import_light() -> None:
-    modules = ["sources", "media", "pipelines", "engine", "reports", "benchmark", "inputs", "tasks"]
+    modules = ["sources", "media", "pipelines", "events", "adapters", "batches", "device_facts", "engine", "reports"]
+    modules += ["benchmark", "inputs", "tasks", "jobs"]
     code = (
         "import sys\n"
         + "".join(f"import hftui.analyze.{name}\n" for name in modules)
@@ -298,6 +290,7 @@ def test_remote_code_refused_unless_allowed(built: dict[str, str], tmp_path: Pat
     spec = JobSpec((AnalysisInput("text", "t", "good"),), models={TEXT: str(custom)})
     refused = MultiModalAnalyzer().run(spec)
     assert refused.state == "failed" and "trust_remote_code" in (refused.error or "") and not refused.models
+    assert refused.remote_code_model == str(custom)  # the result says what allowing would change
 
     trusted: list[bool] = []
 
@@ -308,7 +301,7 @@ def test_remote_code_refused_unless_allowed(built: dict[str, str], tmp_path: Pat
     allowed = MultiModalAnalyzer(PipelineCache(loader=fake_loader)).run(
         JobSpec(spec.inputs, models=spec.models, allow_remote_code=frozenset({str(custom)}))
     )
-    assert allowed.state == "finished" and trusted == [True]
+    assert allowed.state == "finished" and trusted == [True] and allowed.remote_code_model is None
     assert any("own Python code" in warning for warning in allowed.warnings)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hftui.analyze.engine import ItemResult, JobResult, JobSummary, UsedModel
+from hftui.analyze.events import ItemResult, JobResult, JobSummary, UsedModel
 from hftui.analyze.inputs import AnalysisInput
 from hftui.analyze.reports import (
     CSV_COLUMNS,

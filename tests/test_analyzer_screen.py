@@ -88,7 +88,7 @@ def send_key(app: HfTuiApp, key: str) -> None:
 async def add_path(pilot: Pilot, screen: AnalyzerScreen, path: str) -> None:
     count = len(screen.inputs)
     await pilot.press("i", *path, "enter")
-    await wait_until(pilot, lambda: len(screen.inputs) > count or screen.problems)
+    await wait_until(pilot, lambda: len(screen.inputs) > count or screen.pending.problems)
     await pilot.press("escape")  # back from the path box
 
 
@@ -245,7 +245,7 @@ async def test_cancel_a_long_job_and_a_queued_one(workdir: Path) -> None:
         await set_model(pilot, screen, "text-classification", "./m/bert")
         await pilot.press("r", "r")  # the second waits in the queue
         first, second = screen.jobs
-        assert second.state == "queued" and screen.selected is second
+        assert second.state == "queued" and screen.job_list.selected is second
         assert "queued" in cells(screen.query_one("#analyzer-jobs", DataTable), 1)[2]
 
         send_key(app, "c")  # the highlighted job: the queued one never starts
@@ -263,7 +263,7 @@ async def test_cancel_a_long_job_and_a_queued_one(workdir: Path) -> None:
         assert first.done < first.total and len(first.rows) == first.done
         assert second.state == "cancelled" and second.result is None  # never ran
         await pilot.pause()
-        assert screen.running_job() is None
+        assert screen.job_list.running_job() is None
         assert any("cancelled after" in n.message for n in app._notifications)
 
 
@@ -324,7 +324,7 @@ async def test_failures_are_shown_and_the_app_goes_on(workdir: Path, monkeypatch
             raise RuntimeError("the engine broke")
 
         with monkeypatch.context() as patch:
-            patch.setattr("hftui.ui.analyzer.screen.MultiModalAnalyzer.run", broken)
+            patch.setattr("hftui.analyze.engine.MultiModalAnalyzer.run", broken)
             await pilot.press("r")
             await wait_until(pilot, lambda: screen.jobs[1].ended, timeout=30)
         assert screen.jobs[1].state == "failed" and "RuntimeError: the engine broke" in (screen.jobs[1].error or "")

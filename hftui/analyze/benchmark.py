@@ -8,35 +8,18 @@ computed. Models are loaded one at a time and released after their run.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from hftui.analyze.engine import (
-    CLASSIFICATION_TASKS,
-    AnalyzerEvent,
-    EventSink,
-    JobResult,
-    JobSpec,
-    JobWarned,
-    ModelLoadPhased,
-    MultiModalAnalyzer,
-)
+from hftui.analyze.engine import MultiModalAnalyzer
+from hftui.analyze.events import AnalyzerEvent, EventSink, JobResult, JobSpec, JobWarned, ModelLoadPhased
 from hftui.analyze.inputs import AnalysisInput
 from hftui.analyze.pipelines import PipelineCache
-from hftui.analyze.reports import csv_cell, md_cell, md_text
-from hftui.analyze.tasks import analyzer_task
-from hftui.humanize import human_size
+from hftui.analyze.tasks import CLASSIFICATION_TASKS, analyzer_task
 
 ACCURACY_TOLERANCE = 0.01  # "within 1 point of the best accuracy"
-BENCHMARK_CSV_COLUMNS = (
-    "model", "source", "license", "state", "error", "load_s", "latency_p50_s", "latency_p95_s", "items_per_s",
-    "peak_memory_bytes", "accuracy", "macro_f1", "labelled", "succeeded", "failed",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -66,7 +49,11 @@ class BenchmarkRow:
 
 @dataclass(frozen=True)
 class BenchmarkResult:
-    """Every model's row for `task`, the recommendation, and how the comparison was run."""
+    """Every model's row for `task`, the recommendation, and how the comparison was run.
+
+    `remote_code_model` names the first model refused only because it needs trust_remote_code (see
+    `JobResult.remote_code_model`); it is not part of the benchmark's report.
+    """
 
     task: str
     rows: tuple[BenchmarkRow, ...]
@@ -78,6 +65,7 @@ class BenchmarkResult:
     state: str
     warnings: tuple[str, ...] = ()
     started_at: str = ""
+    remote_code_model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +155,7 @@ def run_benchmark(
     rows: list[BenchmarkRow] = []
     state = "finished"
     resolved_device: str | None = None
+    remote_code_model: str | None = None
     unique = list(dict.fromkeys(m.strip() for m in models if m and m.strip()))
     try:
         for position, model in enumerate(unique):
@@ -197,6 +186,7 @@ def run_benchmark(
             for warning in result.warnings:
                 if warning not in warnings:
                     warnings.append(warning)
+            remote_code_model = remote_code_model or result.remote_code_model
             row = _row(model, result, load_s, labels if scored else None)
             rows.append(row)
             emit(ModelBenchmarked(row, position, len(unique)))
@@ -219,6 +209,7 @@ def run_benchmark(
         state=state,
         warnings=tuple(warnings),
         started_at=started_at,
+        remote_code_model=remote_code_model,
     )
 
 
@@ -288,60 +279,3 @@ def recommend(rows: Sequence[BenchmarkRow], scored: bool) -> str:
     if len(done) == 1:
         return f"Only {pick.model} finished ({pick.items_per_s:.1f} items/s)."
     return f"Use {pick.model}: the fastest ({pick.items_per_s:.1f} items/s); without labels, accuracy was not compared."
-
-
-# --- reports ---------------------------------------------------------------------------------------------------
-
-
-def _num(value: float | None, fmt: str) -> str:
-    return "" if value is None else format(value, fmt)
-
-
-def render_benchmark_markdown(result: BenchmarkResult) -> str:
-    """The speed-versus-accuracy table with the recommendation, ready for a ticket."""
-    lines = [f"# hftui benchmark: {md_text(result.task)}", ""]
-    lines += [
-        f"- **State:** {result.state}",
-        f"- **Started:** {result.started_at or 'unknown'}",
-        f"- **Inputs:** {result.inputs}" + (" (labelled)" if result.labelled else ""),
-        f"- **Device:** {md_text(result.device or 'unknown')}, batch size {result.batch_size}",
-        "",
-        "| Model | Licence | Load (s) | p50 (ms) | p95 (ms) | Items/s | Peak memory | Accuracy | Macro-F1 | Errors |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in result.rows:
-        cells = (
-            row.model if row.error is None else f"{row.model} (failed: {row.error})",
-            row.license or "unknown",
-            _num(row.load_s, ".2f"),
-            _num(None if row.latency_p50_s is None else row.latency_p50_s * 1000, ".1f"),
-            _num(None if row.latency_p95_s is None else row.latency_p95_s * 1000, ".1f"),
-            f"{row.items_per_s:.1f}",
-            human_size(row.peak_memory_bytes) if row.peak_memory_bytes else "",
-            _num(row.accuracy, ".1%"),
-            _num(row.macro_f1, ".3f"),
-            str(row.failed),
-        )
-        lines.append("| " + " | ".join(md_cell(cell) for cell in cells) + " |")
-    lines += ["", f"**Recommendation:** {md_text(result.recommendation)}"]
-    if result.warnings:
-        lines += ["", "## Warnings", ""] + [f"- {md_text(warning)}" for warning in result.warnings]
-    return "\n".join(lines) + "\n"
-
-
-def render_benchmark_json(result: BenchmarkResult) -> str:
-    """The benchmark as JSON: how it ran, every row, the recommendation and the warnings."""
-    data = {"schema": 1, "kind": "benchmark", **asdict(result)}
-    data["rows"] = [asdict(row) for row in result.rows]
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def render_benchmark_csv(result: BenchmarkResult) -> str:
-    """One CSV row per model."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(BENCHMARK_CSV_COLUMNS)
-    for row in result.rows:
-        values = asdict(row)
-        writer.writerow([csv_cell("" if values[name] is None else values[name]) for name in BENCHMARK_CSV_COLUMNS])
-    return buffer.getvalue()

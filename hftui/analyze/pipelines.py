@@ -48,11 +48,16 @@ _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 
 
 class ModelRefused(Exception):
-    """A model hftui will not load for a task; the message says why in a sentence for the user."""
+    """A model hftui will not load for a task; the message says why in a sentence for the user.
 
-    def __init__(self, message: str) -> None:
+    `needs_remote_code` is True when the only objection is that the model runs its repository's code
+    (trust_remote_code): allowing that model would let it load.
+    """
+
+    def __init__(self, message: str, *, needs_remote_code: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.needs_remote_code = needs_remote_code
 
 
 class DeviceUnavailable(ValueError):
@@ -182,7 +187,8 @@ def check_model(choice: ModelChoice, *, allow_remote_code: frozenset[str] = froz
         if model not in allow_remote_code:
             raise ModelRefused(
                 f"{model} needs trust_remote_code ({needs_code[0]} has an auto_map): loading it would run Python "
-                "code from the repository. Allow it for this model only if you trust its author."
+                "code from the repository. Allow it for this model only if you trust its author.",
+                needs_remote_code=True,
             )
         trust = True
         warnings.append(f"{model} runs its repository's own Python code (trust_remote_code), as you allowed.")

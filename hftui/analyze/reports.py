@@ -1,4 +1,4 @@
-"""Reports of an analysis job: Markdown to paste into a ticket, JSON for programs, CSV for spreadsheets.
+"""Reports of analysis jobs and benchmarks: Markdown for a ticket, JSON for programs, CSV for spreadsheets.
 
 Every value from the inputs or the models (file names, texts, labels, captions) is untrusted: Markdown
 cells have pipes, newlines and HTML escaped and terminal controls made visible, and CSV cells that a
@@ -15,16 +15,14 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from hftui.analyze.benchmark import BenchmarkResult
+from hftui.analyze.events import ItemResult, JobResult
 from hftui.analyze.inputs import AnalysisInput, count_by_modality
 from hftui.atomic_write import write_text_atomically
 from hftui.hub.plain_text import printable
 from hftui.humanize import human_size
-
-if TYPE_CHECKING:
-    from hftui.analyze.benchmark import BenchmarkResult
-    from hftui.analyze.engine import ItemResult, JobResult
 
 REPORT_FORMATS = ("md", "json", "csv")
 REPORT_SCHEMA = 1
@@ -33,6 +31,10 @@ MAX_MARKDOWN_INPUTS = 200
 PREVIEW_CHARS = 80
 CSV_COLUMNS = (
     "index", "origin", "modality", "task", "model", "label", "score", "top_k", "text", "error", "latency_s",
+)  # fmt: skip
+BENCHMARK_CSV_COLUMNS = (
+    "model", "source", "license", "state", "error", "load_s", "latency_p50_s", "latency_p95_s", "items_per_s",
+    "peak_memory_bytes", "accuracy", "macro_f1", "labelled", "succeeded", "failed",
 )  # fmt: skip
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -222,6 +224,64 @@ def render_csv(result: JobResult) -> str:
     return buffer.getvalue()
 
 
+# --- benchmark reports ---------------------------------------------------------------------------------------
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "" if value is None else format(value, fmt)
+
+
+def render_benchmark_markdown(result: BenchmarkResult) -> str:
+    """The speed-versus-accuracy table with the recommendation, ready for a ticket."""
+    lines = [f"# hftui benchmark: {md_text(result.task)}", ""]
+    lines += [
+        f"- **State:** {result.state}",
+        f"- **Started:** {result.started_at or 'unknown'}",
+        f"- **Inputs:** {result.inputs}" + (" (labelled)" if result.labelled else ""),
+        f"- **Device:** {md_text(result.device or 'unknown')}, batch size {result.batch_size}",
+        "",
+        "| Model | Licence | Load (s) | p50 (ms) | p95 (ms) | Items/s | Peak memory | Accuracy | Macro-F1 | Errors |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in result.rows:
+        cells = (
+            row.model if row.error is None else f"{row.model} (failed: {row.error})",
+            row.license or "unknown",
+            _num(row.load_s, ".2f"),
+            _num(None if row.latency_p50_s is None else row.latency_p50_s * 1000, ".1f"),
+            _num(None if row.latency_p95_s is None else row.latency_p95_s * 1000, ".1f"),
+            f"{row.items_per_s:.1f}",
+            human_size(row.peak_memory_bytes) if row.peak_memory_bytes else "",
+            _num(row.accuracy, ".1%"),
+            _num(row.macro_f1, ".3f"),
+            str(row.failed),
+        )
+        lines.append("| " + " | ".join(md_cell(cell) for cell in cells) + " |")
+    lines += ["", f"**Recommendation:** {md_text(result.recommendation)}"]
+    if result.warnings:
+        lines += ["", "## Warnings", ""] + [f"- {md_text(warning)}" for warning in result.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def render_benchmark_json(result: BenchmarkResult) -> str:
+    """The benchmark as JSON: how it ran, every row, the recommendation and the warnings."""
+    data = {"schema": 1, "kind": "benchmark", **asdict(result)}
+    del data["remote_code_model"]  # the job's advice to the screen, not a fact of the comparison
+    data["rows"] = [asdict(row) for row in result.rows]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_benchmark_csv(result: BenchmarkResult) -> str:
+    """One CSV row per model."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(BENCHMARK_CSV_COLUMNS)
+    for row in result.rows:
+        values = asdict(row)
+        writer.writerow([csv_cell("" if values[name] is None else values[name]) for name in BENCHMARK_CSV_COLUMNS])
+    return buffer.getvalue()
+
+
 # --- writing ------------------------------------------------------------------------------------------------------
 
 
@@ -240,13 +300,6 @@ def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
 
 def render_report(result: JobResult | BenchmarkResult, fmt: str) -> str:
     """`result` (an analysis job or a benchmark) rendered in `fmt` ("md", "json" or "csv")."""
-    from hftui.analyze.benchmark import (
-        BenchmarkResult,
-        render_benchmark_csv,
-        render_benchmark_json,
-        render_benchmark_markdown,
-    )
-
     if isinstance(result, BenchmarkResult):
         renderers = {"md": render_benchmark_markdown, "json": render_benchmark_json, "csv": render_benchmark_csv}
         return renderers[fmt](result)

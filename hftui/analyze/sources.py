@@ -53,7 +53,7 @@ def modality_of_path(path: str | os.PathLike[str]) -> str | None:
 
 def text_inputs(texts: Iterable[str], origin: str = "typed") -> tuple[AnalysisInput, ...]:
     """Text inputs from typed strings, numbered from 1 in their origin; blank strings are left out."""
-    items = []
+    items: list[AnalysisInput] = []
     for text in texts:
         if isinstance(text, str) and text.strip():
             items.append(AnalysisInput("text", f"{origin} {len(items) + 1}", text))

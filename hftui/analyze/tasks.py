@@ -32,6 +32,8 @@ ANALYZER_TASKS: tuple[AnalyzerTask, ...] = (
 )
 
 TASKS_BY_TAG: dict[str, AnalyzerTask] = {task.pipeline_tag: task for task in ANALYZER_TASKS}
+# The tasks whose output is a label with a score (counted in a job's summary, scored in a benchmark).
+CLASSIFICATION_TASKS = frozenset({"text-classification", "image-classification"})
 
 
 def analyzer_task(name: str) -> AnalyzerTask:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
-    from hftui.analyze.engine import AnalyzerEvent, JobResult, JobSpec
+    from hftui.analyze.events import AnalyzerEvent, JobResult, JobSpec
 
 FORMATS = ("md", "json", "csv")
 TEXT_MODES = ("lines", "file")
@@ -166,7 +166,7 @@ def spec_from_args(args: argparse.Namespace) -> JobSpec:
 
     Paths that give no inputs become the job's notes, so they are reported as warnings and in the report.
     """
-    from hftui.analyze.engine import JobSpec
+    from hftui.analyze.events import JobSpec
     from hftui.analyze.sources import collect_inputs, text_inputs
 
     if not args.paths and not args.text:
@@ -308,7 +308,7 @@ class JobDisplay:
 
     def show(self, event: AnalyzerEvent) -> None:
         """Handle one engine event (the job's `on_event`)."""
-        from hftui.analyze.engine import ItemsAnalysed, JobStarted, JobWarned, ModelLoadPhased
+        from hftui.analyze.events import ItemsAnalysed, JobStarted, JobWarned, ModelLoadPhased
 
         if isinstance(event, JobWarned):
             self.say("warning:", event.message)

@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from hftui.analyze.engine import ItemResult
+from hftui.analyze.events import ItemResult
 from hftui.analyze.inputs import AnalysisInput
 from hftui.data.halfblocks import MAX_HEIGHT, MAX_WIDTH, HalfBlockImage, half_blocks
 from hftui.ui.base import ReportsWorkerFailures
