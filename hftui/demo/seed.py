@@ -63,18 +63,19 @@ def _repo_folder(cache_dir: Path, repo_type: str, repo_id: str) -> Path:
     return cache_dir / f"{repo_type}s--{repo_id.replace('/', '--')}"
 
 
-def _read_marker(cache_dir: Path) -> dict[str, object] | None:
+def _read_marker(cache_dir: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[Path, ...]] | None:
+    """The models, datasets and local dataset folders an earlier seeding recorded, when all are still there."""
     try:
         marker = json.loads(_marker_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(marker, dict) or marker.get("version") != SEED_VERSION:
         return None
-    repos = [("model", repo) for repo in marker.get("models", [])]
-    repos += [("dataset", repo) for repo in marker.get("datasets", [])]
+    models, datasets, local = (tuple(marker.get(key, [])) for key in ("models", "datasets", "local_datasets"))
+    repos = [("model", repo) for repo in models] + [("dataset", repo) for repo in datasets]
     complete = all((_repo_folder(cache_dir, kind, repo) / "refs" / "main").is_file() for kind, repo in repos)
-    locals_present = all(Path(path).is_dir() for path in marker.get("local_datasets", []))
-    return marker if complete and locals_present else None
+    locals_present = all(Path(path).is_dir() for path in local)
+    return (models, datasets, tuple(Path(path) for path in local)) if complete and locals_present else None
 
 
 @contextmanager
@@ -102,9 +103,7 @@ def seed_demo(*, cache_dir: Path | None = None, progress: Callable[[str], None] 
     if marker is not None:
         return SeedReport(
             target,
-            tuple(marker["models"]),  # type: ignore[arg-type]
-            tuple(marker["datasets"]),  # type: ignore[arg-type]
-            tuple(Path(path) for path in marker["local_datasets"]),  # type: ignore[union-attr]
+            *marker,
             already_seeded=True,
             seconds=time.perf_counter() - started,
         )

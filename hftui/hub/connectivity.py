@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 PROBE_TIMEOUT_S = 3.0
 
@@ -66,7 +67,7 @@ def set_offline_mode(offline: bool) -> None:
         os.environ.pop("HF_HUB_OFFLINE", None)
     # datasets copies the flag when it is first imported; a copy taken while offline would otherwise keep
     # streaming refused after the Hub is back.
-    datasets_config = sys.modules.get("datasets.config")
+    datasets_config: Any = sys.modules.get("datasets.config")  # a module whose flags are set by name
     if datasets_config is not None:
         datasets_config.HF_HUB_OFFLINE = offline
         datasets_config.HF_DATASETS_OFFLINE = offline

@@ -138,7 +138,8 @@ def plan_download(
     from huggingface_hub.utils import filter_repo_objects
 
     info = api.repo_info(repo_id, repo_type=repo_type, revision=revision, files_metadata=True)
-    siblings = {sibling.rfilename: sibling for sibling in info.siblings or []}
+    # repo_info is typed to return kernels' info too, which has no file list; models and datasets have one.
+    siblings = {sibling.rfilename: sibling for sibling in getattr(info, "siblings", None) or []}
     if prefer_safetensors and allow_patterns is None and ignore_patterns is None:
         allow_patterns, ignore_patterns = default_patterns(siblings.values())
     allow = tuple(allow_patterns) if allow_patterns is not None else None

@@ -178,9 +178,7 @@ def summarize_config(config: Mapping[str, Any]) -> ConfigSummary:
 
     architectures = config.get("architectures")
     if not isinstance(architectures, list):
-        architectures = next(
-            (c.get("architectures") for c in layers[1:] if isinstance(c.get("architectures"), list)), []
-        )
+        architectures = next((c["architectures"] for c in layers[1:] if isinstance(c.get("architectures"), list)), [])
     model_type = config.get("model_type")
     return ConfigSummary(
         architectures=tuple(str(a) for a in architectures if isinstance(a, str)),
