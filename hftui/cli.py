@@ -20,24 +20,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed-only", action="store_true", help="seed the demo cache, print a summary, exit")
 
     models = commands.add_parser("models", help="search models on the Hub (or the local index offline)")
-    _add_query_arguments(models)
+    _add_query_arguments(models, "models")
     models.add_argument("--limit", type=int, default=30, help="how many results (default 30)")
     models.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
 
     sync = commands.add_parser("sync", help="copy Hub listings into the local index for offline browsing")
     sync_what = sync.add_subparsers(dest="what", required=True)
     sync_models = sync_what.add_parser("models", help="sync model listings")
-    _add_query_arguments(sync_models)
+    _add_query_arguments(sync_models, "models")
     sync_models.add_argument("--limit", type=int, default=None, help="stop after N models (default: all)")
 
-    from hftui.commands.datasets import add_dataset_query_arguments
-
     datasets = commands.add_parser("datasets", help="search datasets on the Hub (or the local index offline)")
-    add_dataset_query_arguments(datasets)
+    _add_query_arguments(datasets, "datasets")
     datasets.add_argument("--limit", type=int, default=30, help="how many results (default 30)")
     datasets.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     sync_datasets = sync_what.add_parser("datasets", help="sync dataset listings")
-    add_dataset_query_arguments(sync_datasets)
+    _add_query_arguments(sync_datasets, "datasets")
     sync_datasets.add_argument("--limit", type=int, default=None, help="stop after N datasets (default: all)")
 
     from hftui.commands.convert import add_convert_arguments
@@ -68,16 +66,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_query_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--search", default="", help="text to look for in model ids")
-    parser.add_argument(
-        "--filter",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="task=, library=, language=, license=, author=, params=<1B, gated=yes|no, cached=yes (repeatable)",
-    )
-    parser.add_argument("--sort", default="trending", help="trending, likes, downloads, updated or created")
+# What --search looks in, the --filter keys and the --sort orders of the model and dataset commands.
+_QUERY_HELP = {
+    "models": (
+        "model ids",
+        "task=, library=, language=, license=, author=, params=<1B, gated=yes|no, cached=yes (repeatable)",
+        "trending, likes, downloads, updated or created",
+    ),
+    "datasets": (
+        "dataset ids",
+        "task=, modality=, size=, language=, license=, author=, cached=yes (repeatable)",
+        "trending, likes, downloads or updated",
+    ),
+}
+
+
+def _add_query_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
+    """--search, --filter, --sort and --offline for the `kind` ("models" or "datasets") commands."""
+    ids, filters, sorts = _QUERY_HELP[kind]
+    parser.add_argument("--search", default="", help=f"text to look for in {ids}")
+    parser.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE", help=filters)
+    parser.add_argument("--sort", default="trending", help=sorts)
     # Also accepted after the sub-command; SUPPRESS keeps `hftui --offline models` working too.
     parser.add_argument("--offline", action="store_true", default=argparse.SUPPRESS, help="use the local index only")
 

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from hftui.commands.models import QueryError, first_page, run_sync
 from hftui.hub.catalog.query import DATASET_SORTS, DatasetQuery
 
-__all__ = ["QueryError", "add_dataset_query_arguments", "query_from_args", "run_datasets", "run_sync_datasets"]
+__all__ = ["QueryError", "query_from_args", "run_datasets", "run_sync_datasets"]
 
 # --filter keys as people may write them, to the DatasetQuery field they set.
 _FILTER_KEYS = {
@@ -24,21 +24,6 @@ _FILTER_KEYS = {
     "license": "license",
     "author": "author",
 }
-
-
-def add_dataset_query_arguments(parser: argparse.ArgumentParser) -> None:
-    """--search, --filter, --sort and --offline for the dataset commands."""
-    parser.add_argument("--search", default="", help="text to look for in dataset ids")
-    parser.add_argument(
-        "--filter",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="task=, modality=, size=, language=, license=, author=, cached=yes (repeatable)",
-    )
-    parser.add_argument("--sort", default="trending", help="trending, likes, downloads or updated")
-    # Also accepted after the sub-command; SUPPRESS keeps `hftui --offline datasets` working too.
-    parser.add_argument("--offline", action="store_true", default=argparse.SUPPRESS, help="use the local index only")
 
 
 def query_from_args(args: argparse.Namespace) -> DatasetQuery:

@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
 
+    # Builds one tiny model into a folder: the model and the preprocessors to save beside it.
+    Builder = Callable[[Path], tuple[PreTrainedModel, list[Any]]]
+
 __all__ = [
     "TINY_MODELS",
     "TinyModelSpec",
@@ -43,32 +46,21 @@ class TinyModelSpec:
         return self.repo_id.split("/", 1)[1]
 
 
-TINY_MODELS: dict[str, TinyModelSpec] = {
-    "text-classification": TinyModelSpec(
-        task="text-classification",
-        repo_id="hftui-demo/tiny-bert-sentiment",
-        architecture="BertForSequenceClassification",
-        description="A 2-layer BERT sentiment classifier with NEGATIVE/POSITIVE labels.",
-    ),
-    "image-classification": TinyModelSpec(
-        task="image-classification",
-        repo_id="hftui-demo/tiny-vit-animals",
-        architecture="ViTForImageClassification",
-        description="A 2-layer ViT on 32x32 images with cat/dog/bird labels.",
-    ),
-    "automatic-speech-recognition": TinyModelSpec(
-        task="automatic-speech-recognition",
-        repo_id="hftui-demo/tiny-wav2vec2-ctc",
-        architecture="Wav2Vec2ForCTC",
-        description="A 2-layer wav2vec2 CTC recognizer over a character vocabulary, 16 kHz audio.",
-    ),
-    "image-text-to-text": TinyModelSpec(
-        task="image-text-to-text",
-        repo_id="hftui-demo/tiny-blip-captioning",
-        architecture="BlipForConditionalGeneration",
-        description="A 2-layer BLIP image captioner (32x32 ViT encoder, BERT-style text decoder).",
-    ),
-}
+# The demo models by task, in the order they are built; each builder below registers its own with `_tiny_model`.
+TINY_MODELS: dict[str, TinyModelSpec] = {}
+_BUILDERS: dict[str, Builder] = {}
+
+
+def _tiny_model(task: str, repo_id: str, architecture: str, description: str) -> Callable[[Builder], Builder]:
+    """Register the decorated builder as the tiny model for `task`, so each spec stands beside its builder."""
+
+    def register(build: Builder) -> Builder:
+        TINY_MODELS[task] = TinyModelSpec(task, repo_id, architecture, description)
+        _BUILDERS[task] = build
+        return build
+
+    return register
+
 
 # --- vocabularies -------------------------------------------------------------------------------------
 
@@ -141,6 +133,12 @@ def _bert_tokenizer(out_dir: Path, extra_specials: tuple[str, ...] = (), **kwarg
     )
 
 
+@_tiny_model(
+    task="text-classification",
+    repo_id="hftui-demo/tiny-bert-sentiment",
+    architecture="BertForSequenceClassification",
+    description="A 2-layer BERT sentiment classifier with NEGATIVE/POSITIVE labels.",
+)
 def _build_text_classification(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
     """BERT sentiment classifier plus its WordPiece tokenizer."""
     from transformers import BertConfig, BertForSequenceClassification
@@ -162,6 +160,12 @@ def _build_text_classification(out_dir: Path) -> tuple[PreTrainedModel, list[Any
     return BertForSequenceClassification(config), [tokenizer]
 
 
+@_tiny_model(
+    task="image-classification",
+    repo_id="hftui-demo/tiny-vit-animals",
+    architecture="ViTForImageClassification",
+    description="A 2-layer ViT on 32x32 images with cat/dog/bird labels.",
+)
 def _build_image_classification(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
     """ViT classifier on 32x32 images plus its image processor."""
     from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessorPil
@@ -183,6 +187,12 @@ def _build_image_classification(out_dir: Path) -> tuple[PreTrainedModel, list[An
     return ViTForImageClassification(config), [processor]
 
 
+@_tiny_model(
+    task="automatic-speech-recognition",
+    repo_id="hftui-demo/tiny-wav2vec2-ctc",
+    architecture="Wav2Vec2ForCTC",
+    description="A 2-layer wav2vec2 CTC recognizer over a character vocabulary, 16 kHz audio.",
+)
 def _build_speech_recognition(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
     """wav2vec2 CTC model plus a processor (character tokenizer + 16 kHz feature extractor)."""
     from transformers import (
@@ -228,6 +238,12 @@ def _build_speech_recognition(out_dir: Path) -> tuple[PreTrainedModel, list[Any]
     return Wav2Vec2ForCTC(config), [processor]
 
 
+@_tiny_model(
+    task="image-text-to-text",
+    repo_id="hftui-demo/tiny-blip-captioning",
+    architecture="BlipForConditionalGeneration",
+    description="A 2-layer BLIP image captioner (32x32 ViT encoder, BERT-style text decoder).",
+)
 def _build_captioning(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
     """BLIP captioner plus a BlipProcessor whose tokenizer ids match the decoder's bos/sep/pad."""
     from transformers import (
@@ -297,14 +313,6 @@ def _quiet_progress_bars() -> Iterator[None]:
         yield
     finally:
         hf_logging.set_tqdm_hook(previous)
-
-
-_BUILDERS: dict[str, Callable[[Path], tuple[PreTrainedModel, list[Any]]]] = {
-    "text-classification": _build_text_classification,
-    "image-classification": _build_image_classification,
-    "automatic-speech-recognition": _build_speech_recognition,
-    "image-text-to-text": _build_captioning,
-}
 
 
 def build_tiny_model(task: str, out_dir: Path, *, seed: int = 0) -> Path:
