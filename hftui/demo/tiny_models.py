@@ -195,27 +195,21 @@ def _build_image_classification(out_dir: Path) -> tuple[PreTrainedModel, list[An
 )
 def _build_speech_recognition(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
     """wav2vec2 CTC model plus a processor (character tokenizer + 16 kHz feature extractor)."""
-    from transformers import (
-        Wav2Vec2Config,
-        Wav2Vec2CTCTokenizer,
-        Wav2Vec2FeatureExtractor,
-        Wav2Vec2ForCTC,
-        Wav2Vec2Processor,
-    )
+    import transformers
 
     vocab = _ctc_vocab()
     vocab_path = out_dir / "vocab.json"
     vocab_path.write_text(json.dumps(vocab, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    tokenizer = Wav2Vec2CTCTokenizer(str(vocab_path), word_delimiter_token="|")
-    feature_extractor = Wav2Vec2FeatureExtractor(
+    tokenizer = transformers.Wav2Vec2CTCTokenizer(str(vocab_path), word_delimiter_token="|")
+    feature_extractor = transformers.Wav2Vec2FeatureExtractor(
         feature_size=1,
         sampling_rate=SAMPLING_RATE,
         padding_value=0.0,
         do_normalize=True,
         return_attention_mask=True,
     )
-    processor = Wav2Vec2Processor(feature_extractor=feature_extractor, tokenizer=tokenizer)
-    config = Wav2Vec2Config(
+    processor = transformers.Wav2Vec2Processor(feature_extractor=feature_extractor, tokenizer=tokenizer)
+    config = transformers.Wav2Vec2Config(
         vocab_size=len(vocab),
         hidden_size=32,
         num_hidden_layers=2,
@@ -235,7 +229,7 @@ def _build_speech_recognition(out_dir: Path) -> tuple[PreTrainedModel, list[Any]
         eos_token_id=vocab["</s>"],
         ctc_loss_reduction="mean",
     )
-    return Wav2Vec2ForCTC(config), [processor]
+    return transformers.Wav2Vec2ForCTC(config), [processor]
 
 
 @_tiny_model(
@@ -246,19 +240,12 @@ def _build_speech_recognition(out_dir: Path) -> tuple[PreTrainedModel, list[Any]
 )
 def _build_captioning(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
     """BLIP captioner plus a BlipProcessor whose tokenizer ids match the decoder's bos/sep/pad."""
-    from transformers import (
-        BlipConfig,
-        BlipForConditionalGeneration,
-        BlipImageProcessorPil,
-        BlipProcessor,
-        BlipTextConfig,
-        BlipVisionConfig,
-    )
+    import transformers
 
     tokenizer = _bert_tokenizer(out_dir, _BLIP_EXTRA_TOKENS, bos_token="[DEC]", extra_special_tokens=["[ENC]"])
-    image_processor = BlipImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
-    processor = BlipProcessor(image_processor=image_processor, tokenizer=tokenizer)
-    text_config = BlipTextConfig(
+    image_processor = transformers.BlipImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
+    processor = transformers.BlipProcessor(image_processor=image_processor, tokenizer=tokenizer)
+    text_config = transformers.BlipTextConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
         intermediate_size=64,
@@ -277,7 +264,7 @@ def _build_captioning(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
         # the same caption; 0.1 makes captions depend on the image, which is what a demo should show.
         initializer_range=0.1,
     )
-    vision_config = BlipVisionConfig(
+    vision_config = transformers.BlipVisionConfig(
         hidden_size=32,
         intermediate_size=64,
         projection_dim=32,
@@ -289,7 +276,7 @@ def _build_captioning(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
         # demo images yield different captions.
         initializer_range=0.02,
     )
-    config = BlipConfig(
+    config = transformers.BlipConfig(
         text_config=text_config.to_dict(),
         vision_config=vision_config.to_dict(),
         projection_dim=32,
@@ -298,7 +285,7 @@ def _build_captioning(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
     # No max_new_tokens in generation_config: generate() hands only call kwargs on to the inner text
     # decoder, so a saved limit would be ignored there (with a warning) while stopping the pipeline from
     # passing its own default.
-    return BlipForConditionalGeneration(config), [processor]
+    return transformers.BlipForConditionalGeneration(config), [processor]
 
 
 @contextmanager
