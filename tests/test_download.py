@@ -22,9 +22,9 @@ from hftui.hub.download import (
     default_patterns,
     plan_download,
     run_download,
-    snippets,
 )
 from hftui.hub.errors import explain_hub_error
+from hftui.hub.snippets import snippets
 from hftui.localhub.server import LocalHub
 
 REPO = "weights-org/two-formats"

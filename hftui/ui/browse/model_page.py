@@ -20,11 +20,11 @@ from hftui.hub.download import (
     default_patterns,
     plan_download,
     run_download,
-    snippets,
 )
 from hftui.hub.errors import HubProblem, explain_hub_error
 from hftui.hub.fit import memory_fits
 from hftui.hub.plain_text import printable
+from hftui.hub.snippets import snippets
 from hftui.humanize import human_count, human_size
 from hftui.ui.app_state import hub_app
 from hftui.ui.browse.repo_page import RepoPageScreen, license_lines, tab_bindings
