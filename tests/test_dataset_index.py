@@ -200,13 +200,13 @@ def test_every_sort_orders_descending(dataset_hub: LocalHub, tmp_path: Path) -> 
 
 
 def test_both_plans_agree(dataset_hub: LocalHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hftui.hub import index as index_module
+    from hftui.hub.index import plan as index_plan
 
     queries = [DatasetQuery(modality="text"), DatasetQuery(text="re", sort="likes"), DatasetQuery(license="mit")]
     with synced_index(dataset_hub, tmp_path / "index.sqlite") as index:
         matched = [ids(index, query, limit=100) for query in queries]
         assert {index.explain(query) for query in queries} == {"match"}
-        monkeypatch.setattr(index_module, "_MATCH_CAP", 0)
+        monkeypatch.setattr(index_plan, "MATCH_CAP", 0)
         assert {index.explain(query) for query in queries} == {"scan"}
         assert [ids(index, query, limit=100) for query in queries] == matched
 

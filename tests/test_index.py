@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi, snapshot_download
 
-from hftui.hub import index as index_module
 from hftui.hub.cache import scan_local_cache
 from hftui.hub.catalog.query import SORTS, ModelQuery
 from hftui.hub.index import (
@@ -26,6 +25,7 @@ from hftui.hub.index import (
     record_from_model_info,
     search_words,
 )
+from hftui.hub.index import plan as index_plan
 from hftui.localhub.server import LocalHub
 from tests.hubfixtures import GATED_MODEL, PRIVATE_MODEL, SMALL_GPT, TINY_BERT_PARAMETERS, TINY_MODEL
 
@@ -176,7 +176,7 @@ def index(tmp_path: Path) -> RepoIndex:
 def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test under both query plans: FTS first (small matches) and sort-index first (forced)."""
     if request.param == "scan":
-        monkeypatch.setattr(index_module, "_MATCH_CAP", 0)
+        monkeypatch.setattr(index_plan, "MATCH_CAP", 0)
     return str(request.param)
 
 
@@ -530,7 +530,7 @@ def test_updates_replace_old_terms_and_totals(index: RepoIndex, plan: str) -> No
 def test_explain_names_the_plan(index: RepoIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     assert index.explain(ModelQuery(text="bert")) == "match"
     assert index.explain(ModelQuery()) == "scan"  # nothing to match: walk the sort index
-    monkeypatch.setattr(index_module, "_MATCH_CAP", 2)
+    monkeypatch.setattr(index_plan, "MATCH_CAP", 2)
     assert index.explain(ModelQuery(text="bert")) == "scan"
     assert index.explain(ModelQuery(text="uncased")) == "match"
 
@@ -643,7 +643,7 @@ def reference_facets(records: list[ModelRecord], facet: str, query: ModelQuery) 
 
 @pytest.mark.parametrize("cap", [0, 1_000_000])
 def test_both_plans_agree_with_the_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: int) -> None:
-    monkeypatch.setattr(index_module, "_MATCH_CAP", cap)
+    monkeypatch.setattr(index_plan, "MATCH_CAP", cap)
     rng = random.Random(cap + 5)
     records = random_records(rng, 400)
     assert all(step in SIZES for step in (10**7, 10**9, 10**12)) and 10**12 == PARAMETER_STEPS[-1]
@@ -683,7 +683,7 @@ def test_scan_plan_facet_columns_agree_with_tokens_for_odd_values(
         ]
         by_plan = {}
         for cap in (0, 1_000):
-            monkeypatch.setattr(index_module, "_MATCH_CAP", cap)
+            monkeypatch.setattr(index_plan, "MATCH_CAP", cap)
             by_plan[cap] = [ids(index, query) for query in queries]
             assert [index.explain(query) for query in queries] == ["scan" if cap == 0 else "match"] * 4
         assert by_plan[0] == by_plan[1_000]

@@ -1,0 +1,313 @@
+"""`RepoIndex`: the one SQLite file of model and dataset metadata, written through from listings and the cache,
+searched, counted and faceted offline."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from hftui.hub.cache import CacheScan
+from hftui.hub.catalog.query import DEFAULT_SORT, DatasetQuery, ModelQuery
+from hftui.hub.index.cache_fold import fold_cache, repos_with_incomplete_blobs
+from hftui.hub.index.kinds import DATASETS, KINDS, MODELS, RepoKind, kind_of
+from hftui.hub.index.plan import count_sql, facet_counts_sql, page_sql, plan_query
+from hftui.hub.index.records import (
+    CACHE_STATES,
+    DatasetRecord,
+    ModelRecord,
+    RepoRecord,
+    record_from_dataset_info,
+    record_from_model_info,
+)
+from hftui.hub.index.rows import existing_rows, merge, nocase_key, record_by_repo_id, records_by_id, total, write_rows
+from hftui.hub.index.schema import describe_failure, is_corruption, move_aside, open_index_file
+
+if TYPE_CHECKING:
+    from huggingface_hub import DatasetInfo, ModelInfo
+
+_T = TypeVar("_T")
+_BATCH = 10_000
+_REMEMBERED_COUNTS = 256
+
+
+class RepoIndex:
+    """The model and dataset metadata index in one SQLite file; safe to share between threads (one lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.rebuilt_reason: str | None = None
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        # Counts by query (sort aside): pickers reopen and sorts change far more often than data does.
+        self._counts: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._counts_version: tuple[int, int] = (-1, -1)
+        self._writes = 0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        problem = self._try_open()
+        if problem is not None:
+            self.rebuilt_reason = move_aside(self.path, problem)
+            problem = self._try_open()
+            if problem is not None:  # a fresh file that fails too is not something to paper over
+                raise sqlite3.DatabaseError(problem)
+
+    # -- opening, rebuilding, transactions -----------------------------------------------------------------
+
+    def _try_open(self) -> str | None:
+        self._conn, problem = open_index_file(self.path)
+        return problem
+
+    def _run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run `work` under the lock. A damaged file found mid-use is set aside and replaced by an empty
+        index, as on opening, and `work` runs once more on that."""
+        with self._lock:
+            for attempt in (1, 2):
+                if self._conn is None:
+                    raise RuntimeError("the model index is closed")
+                conn = self._conn
+                try:
+                    return work(conn)
+                except sqlite3.DatabaseError as error:
+                    if conn.in_transaction:
+                        conn.rollback()
+                    if attempt == 2 or not is_corruption(error):
+                        raise
+                    conn.close()
+                    self._conn = None
+                    self.rebuilt_reason = move_aside(self.path, describe_failure(error))
+                    problem = self._try_open()
+                    if problem is not None:
+                        raise sqlite3.DatabaseError(problem) from error
+                    self._writes += 1  # nothing remembered about the old file holds
+            raise AssertionError("unreachable")
+
+    def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run `work` in one write transaction."""
+
+        def transaction(conn: sqlite3.Connection) -> _T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.execute("COMMIT")
+            self._writes += 1
+            return result
+
+        return self._run(transaction)
+
+    def _remembered(self, conn: sqlite3.Connection, key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
+        """`compute()`, remembered until this or another connection next writes to the file."""
+        # data_version moves when another connection commits; our own commits bump _writes.
+        version = (self._writes, int(conn.execute("PRAGMA data_version").fetchone()[0]))
+        if version != self._counts_version:
+            self._counts.clear()
+            self._counts_version = version
+        if key in self._counts:
+            self._counts.move_to_end(key)
+            return self._counts[key]
+        value = compute()
+        self._counts[key] = value
+        if len(self._counts) > _REMEMBERED_COUNTS:
+            self._counts.popitem(last=False)
+        return value
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.execute("PRAGMA optimize")
+                except sqlite3.Error:
+                    pass  # closing must not fail on a statistics refresh
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> RepoIndex:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        """How many models the index holds."""
+        return self._run(lambda conn: total(conn, MODELS))
+
+    def dataset_count(self) -> int:
+        """How many datasets the index holds."""
+        return self._run(lambda conn: total(conn, DATASETS))
+
+    def optimize(self) -> None:
+        """Tidy up after a large load: merge FTS segments, refresh planner statistics, trim the WAL."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            for kind in KINDS:
+                conn.execute(f"INSERT INTO {kind.terms_table}({kind.terms_table}) VALUES ('optimize')")
+            conn.execute("PRAGMA optimize=0x10002")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        self._run(work)
+
+    # -- writing -------------------------------------------------------------------------------------------
+
+    def upsert(self, records: Iterable[ModelRecord]) -> int:
+        """Insert or update records (e.g. a page of a Hub listing); returns how many were written.
+
+        Fields a record leaves None or empty keep their stored value, so a sparse listing never erases what
+        a fuller one or the card said (use `upsert_model_infos` for Hub data: there an explicit "not
+        gated" clears gating). Cache fields are kept unless the record states a cache state of its own.
+        Each batch of 10,000 records is one transaction.
+        """
+        return self._upsert(((record, False) for record in records), MODELS)
+
+    def upsert_model_infos(self, infos: Iterable[ModelInfo]) -> int:
+        """Write through `HfApi.list_models`/`model_info` results."""
+        return self._upsert(((record_from_model_info(info), info.gated is False) for info in infos), MODELS)
+
+    def set_card(self, repo_id: str, card_text: str) -> None:
+        """Remember a card's text (e.g. after reading it from the Hub) so it can be shown offline."""
+        self._upsert([(ModelRecord(repo_id, card_text=card_text), False)], MODELS)
+
+    def upsert_datasets(self, records: Iterable[DatasetRecord]) -> int:
+        """Insert or update dataset records, by the same rules as `upsert`."""
+        return self._upsert(((record, False) for record in records), DATASETS)
+
+    def upsert_dataset_infos(self, infos: Iterable[DatasetInfo]) -> int:
+        """Write through `HfApi.list_datasets`/`dataset_info` results."""
+        return self._upsert(((record_from_dataset_info(info), info.gated is False) for info in infos), DATASETS)
+
+    def set_dataset_card(self, repo_id: str, card_text: str) -> None:
+        """Remember a dataset card's text so it can be shown offline."""
+        self._upsert([(DatasetRecord(repo_id, card_text=card_text), False)], DATASETS)
+
+    def _upsert(self, records: Iterable[tuple[RepoRecord, bool]], kind: RepoKind) -> int:
+        """Upsert (record, whether its gated=None means "not gated") pairs in batches."""
+        written = 0
+        batch: list[tuple[RepoRecord, bool]] = []
+        for item in records:
+            if item[0].cache_state not in CACHE_STATES:
+                raise ValueError(f"unknown cache state {item[0].cache_state!r}")
+            batch.append(item)
+            if len(batch) >= _BATCH:
+                chunk, batch = batch, []
+                written += self._write(lambda conn, chunk=chunk: _upsert_batch(conn, chunk, kind))  # type: ignore[misc]
+        if batch:
+            written += self._write(lambda conn: _upsert_batch(conn, batch, kind))
+        return written
+
+    def index_cache(self, scan: CacheScan) -> int:
+        """Fold a cache scan in: card facts and cache state for each cached model and dataset; repos gone
+        from the cache go back to "remote" (their rows stay). A card is reread only when its snapshot
+        changed. Returns the number of model repos on disk."""
+        found = {kind.repo_type: (scan.of_type(kind.repo_type), repos_with_incomplete_blobs(scan.cache_dir, kind))
+                 for kind in KINDS}  # fmt: skip
+
+        def work(conn: sqlite3.Connection) -> int:
+            on_disk = {kind.repo_type: fold_cache(conn, kind, *found[kind.repo_type]) for kind in KINDS}
+            return on_disk["model"]
+
+        return self._write(work)
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def get(self, repo_id: str) -> ModelRecord | None:
+        """One model record by repo id (case-insensitive), with its card text."""
+        record = self._run(lambda conn: record_by_repo_id(conn, repo_id, MODELS))
+        assert record is None or isinstance(record, ModelRecord)
+        return record
+
+    def get_dataset(self, repo_id: str) -> DatasetRecord | None:
+        """One dataset record by repo id (case-insensitive), with its card text."""
+        record = self._run(lambda conn: record_by_repo_id(conn, repo_id, DATASETS))
+        assert record is None or isinstance(record, DatasetRecord)
+        return record
+
+    def explain(self, query: ModelQuery | DatasetQuery) -> str:
+        """Which plan `search` uses for `query`: "match" (FTS first) or "scan" (sort index first)."""
+        return self._run(lambda conn: "scan" if plan_query(conn, query, kind_of(query)).scan else "match")
+
+    @overload
+    def search(self, query: ModelQuery, *, limit: int = 50, offset: int = 0) -> list[ModelRecord]: ...
+    @overload
+    def search(self, query: DatasetQuery, *, limit: int = 50, offset: int = 0) -> list[DatasetRecord]: ...
+    def search(self, query: ModelQuery | DatasetQuery, *, limit: int = 50, offset: int = 0) -> list[Any]:
+        """One page of models (for a `ModelQuery`) or datasets (`DatasetQuery`) matching `query`, best first by
+        its sort (ties: the later-indexed first).
+
+        Records in a page leave `card_text` None to keep pages light; `get`/`get_dataset` return it.
+        """
+        limit, offset = max(0, int(limit)), max(0, int(offset))
+        if limit == 0:
+            return []
+        kind = kind_of(query)
+
+        def work(conn: sqlite3.Connection) -> list[RepoRecord]:
+            statement = page_sql(plan_query(conn, query, kind), kind, query.sort, limit, offset)
+            if statement is None:
+                return []
+            ids = [row[0] for row in conn.execute(*statement)]
+            return records_by_id(conn, ids, kind)
+
+        return self._run(work)
+
+    def count(self, query: ModelQuery | DatasetQuery) -> int:
+        """How many models or datasets match `query` (sort does not matter)."""
+        kind = kind_of(query)
+
+        def work(conn: sqlite3.Connection) -> int:
+            plan = plan_query(conn, query, kind, probe=False)
+            if not plan.filtered:
+                return total(conn, kind)
+            sql, params = count_sql(plan, kind)
+            key = ("count", query.replace(sort=DEFAULT_SORT))
+            return self._remembered(conn, key, lambda: int(conn.execute(sql, params).fetchone()[0]))
+
+        return self._run(work)
+
+    def facet_counts(self, facet: str, query: ModelQuery | DatasetQuery, *, limit: int = 50) -> list[tuple[str, int]]:
+        """How many models (or datasets, for a `DatasetQuery`) have each value of `facet` among those matching
+        `query` without its own filter; most common first (what a picker shows next to each value)."""
+        kind = kind_of(query)
+        if facet not in kind.facets:
+            raise ValueError(f"unknown facet {facet!r}; expected one of {', '.join(kind.facets)}")
+        others = query.replace(**{facet: None}, sort=DEFAULT_SORT)
+        limit = max(0, int(limit))
+
+        def work(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+            plan = plan_query(conn, others, kind, probe=False)
+            sql, params = facet_counts_sql(plan, kind, facet, limit)
+
+            def compute() -> tuple[tuple[str, int], ...]:
+                return tuple((str(value), int(n)) for value, n in conn.execute(sql, params))
+
+            if not plan.filtered:  # the kept totals: one lookup
+                return list(compute())
+            return list(self._remembered(conn, ("facet", facet, others, limit), compute))
+
+        return self._run(work)
+
+
+def _upsert_batch(conn: sqlite3.Connection, batch: list[tuple[RepoRecord, bool]], kind: RepoKind) -> int:
+    existing = existing_rows(conn, [record.repo_id for record, _ in batch], kind)
+    pending: dict[str, dict[str, Any]] = {}
+    cards: dict[str, str] = {}
+    for record, ungated in batch:
+        key = nocase_key(record.repo_id)
+        pending[key] = merge(pending.get(key) or existing.get(key), record, kind, ungated=ungated)
+        if record.card_text is not None:
+            cards[key] = record.card_text
+    write_rows(conn, pending.values(), kind)
+    if cards:
+        conn.executemany(
+            f"INSERT INTO {kind.cards_table}(id, card_text) VALUES (?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET card_text = excluded.card_text",
+            [(pending[key]["id"], text) for key, text in cards.items()],
+        )
+    return len(batch)
