@@ -31,9 +31,11 @@ print(json.dumps(culprits))
 
 
 def _modules(package: str) -> list[str]:
-    """Every module of the package, those of its subpackages (hub/cards, hub/index, …) included."""
+    """Every module of the package, those of its subpackages (hub/cards, hub/index, …) included; not a
+    `__main__`, which runs its program when imported."""
     folder = Path(hftui.__file__).parent / package
-    return [info.name for info in pkgutil.walk_packages([str(folder)], prefix=f"hftui.{package}.")]
+    modules = pkgutil.walk_packages([str(folder)], prefix=f"hftui.{package}.")
+    return [info.name for info in modules if not info.name.endswith(".__main__")]
 
 
 def _loaded_after_import(module: str) -> set[str]:
