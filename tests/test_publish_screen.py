@@ -284,3 +284,24 @@ async def test_the_editor_opens_from_the_account_screen_and_the_palette(tmp_path
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, CardEditorScreen) and app.screen.loaded)
         assert app.screen.folder == folder
+
+
+async def test_e_on_the_publish_screen_opens_the_card_editor_or_goes_back_to_the_one_that_opened_it(
+    tmp_path: Path,
+) -> None:
+    folder = tiny_model(tmp_path)
+    (folder / "README.md").write_text("---\nlicense: mit\n---\n# A model\n")
+    app = make_app("http://127.0.0.1:9", tmp_path, offline=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("u", "p", "ctrl+u", *str(folder), "enter")  # publish from the Account screen
+        await wait_until(pilot, lambda: isinstance(app.screen, PublishScreen))
+        publisher = app.screen
+        await pilot.press("escape", "e")  # out of the repo box; e opens the editor on the folder
+        await wait_until(pilot, lambda: isinstance(app.screen, CardEditorScreen) and app.screen.loaded)
+        editor = app.screen
+        assert isinstance(editor, CardEditorScreen) and editor.folder == folder
+        await pilot.press("escape", "p")  # the saved card: p opens publishing at once
+        await wait_until(pilot, lambda: isinstance(app.screen, PublishScreen) and app.screen is not publisher)
+        await pilot.press("escape", "e")  # back to the editor that opened it, not a new one
+        await wait_until(pilot, lambda: app.screen is editor)
+        assert app.screen_stack[1:] == [publisher, editor]  # the second publish screen is gone

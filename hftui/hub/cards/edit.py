@@ -8,9 +8,12 @@ shapes (a string stays a string), and the form follows what the front matter say
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hftui.hub.cards.check import CardProblem, check_card
+from hftui.hub.cards.derivatives import base_license_of
+from hftui.hub.cards.draft import CARD_FILE, draft_dataset_card, draft_model_card, guess_card_kind
 from hftui.hub.cards.licenses import LICENSES
 from hftui.hub.cards.text import load_front_matter, parse_card, split_front_matter
 from hftui.hub.pipeline_tags import PIPELINE_TAGS, SIZE_CATEGORIES
@@ -49,6 +52,29 @@ CARD_FIELDS = (
     CardField("pretty_name", "name", ("dataset",), "text"),
 )
 CARD_FIELDS_BY_KEY = {field.key: field for field in CARD_FIELDS}
+
+
+@dataclass(frozen=True)
+class CardsToEdit:
+    """What the card editor opens on a folder: whether README.md exists, the card of each kind (the README for
+    both when it exists, else a draft of each), and the kind the folder's files suggest."""
+
+    existing: bool
+    drafts: dict[str, str]
+    kind: str
+
+
+def cards_to_edit(folder: Path) -> CardsToEdit:
+    """The folder's README or a draft of each kind; a model draft takes its base model's licence when that
+    model's card is at hand. Raises OSError when the folder cannot be read."""
+    existing = (folder / CARD_FILE).is_file()
+    model = draft_model_card(folder)
+    if not existing:
+        base_license = base_license_of(model)
+        if isinstance(base_license, str) and base_license:
+            model = draft_model_card(folder, base_license=base_license)
+    drafts = {"model": model, "dataset": draft_dataset_card(folder)}
+    return CardsToEdit(existing, drafts, guess_card_kind(folder))
 
 
 def field_value(field: CardField, value: object) -> tuple[str, ...]:

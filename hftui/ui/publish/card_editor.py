@@ -24,12 +24,12 @@ from textual.widgets import ContentSwitcher, Footer, Input, Markdown, OptionList
 from textual.widgets.option_list import Option
 
 from hftui.hub.cards.check import CardProblem, blocking
-from hftui.hub.cards.derivatives import base_license_of
-from hftui.hub.cards.draft import CARD_FILE, draft_dataset_card, draft_model_card, guess_card_kind, save_card
+from hftui.hub.cards.draft import CARD_FILE, save_card
 from hftui.hub.cards.edit import (
     CARD_FIELDS,
     CARD_FIELDS_BY_KEY,
     CardField,
+    cards_to_edit,
     check_edited_card,
     field_value,
     metadata_value,
@@ -163,18 +163,11 @@ class CardEditorScreen(ReportsWorkerFailures, Screen[None]):
             self.post_message(CardUnavailable(f"{folder} is not a folder."))
             return
         try:
-            existing = (folder / CARD_FILE).is_file()
-            model = draft_model_card(folder)
-            if not existing:
-                base_license = base_license_of(model)
-                if isinstance(base_license, str) and base_license:
-                    model = draft_model_card(folder, base_license=base_license)
-            drafts = {"model": model, "dataset": draft_dataset_card(folder)}
-            kind = guess_card_kind(folder)
+            cards = cards_to_edit(folder)
         except OSError as error:
             self.post_message(CardUnavailable(f"Could not read {folder}: {error.strerror or error}"))
             return
-        self.post_message(CardDrafted(kind, drafts, existing))
+        self.post_message(CardDrafted(cards.kind, cards.drafts, cards.existing))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="card-check", description="Check the card")
     def check_card(self, generation: int, text: str, kind: str) -> None:
