@@ -83,9 +83,9 @@ class CardProvider(Provider):
 
             self.app.push_screen(CardEditorScreen(path))
         else:
-            from hftui.ui.publish.publish import PublishScreen
+            from hftui.ui.publish.navigation import open_publish
 
-            self.app.push_screen(PublishScreen(path))
+            open_publish(self.app, path)
 
     async def discover(self) -> Hits:
         yield DiscoveryHit("card: edit FOLDER", partial(self._open, "card", ""), help="Write and check a README.md")
