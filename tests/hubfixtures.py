@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save as save_safetensors
 
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 
 HUB_TOKEN = "hf_hftuiTestToken0123456789abcdef"
 HUB_USER = "tester"

@@ -11,7 +11,7 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
 from hftui.hub.account import fetch_whoami, login_with_token, read_account, switch_token, whoami_from_response
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from tests.hubfixtures import HUB_ORG, HUB_TOKEN, HUB_USER
 
 SECOND_TOKEN = "hf_secondTokenForSwitching000000000"

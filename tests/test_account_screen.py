@@ -13,7 +13,7 @@ from textual.widgets import Input
 
 from hftui.app import HfTuiApp
 from hftui.hub.settings import HubSettings, read_token_status
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from hftui.ui.publish.account import AccountScreen
 from tests.hubfixtures import HUB_ORG, HUB_TOKEN, HUB_USER
 from tests.pilot import screen_text, wait_until

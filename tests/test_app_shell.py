@@ -28,7 +28,7 @@ from hftui.ui.widgets.status_line import OfflineBanner, StatusLine
 from tests.pilot import screen_text, settle, wait_for_text
 
 if TYPE_CHECKING:
-    from hftui.localhub.server import LocalHub
+    from hftui.localhub import LocalHub
 
 SCREENS = {
     "m": ("models", ModelsScreen),

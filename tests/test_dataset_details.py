@@ -16,7 +16,7 @@ from hftui.hub.catalog.dataset_details import (
     local_dataset_details,
 )
 from hftui.hub.catalog.seen import SeenStore, default_seen_dir
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from tests.hubfixtures import CSV_DATASET, HUB_TOKEN, TINY_DATASET
 
 LEGACY = "hftui-test/legacy-infos"

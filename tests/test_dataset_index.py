@@ -14,7 +14,7 @@ from hftui.hub.cache import scan_local_cache
 from hftui.hub.catalog.datasets import DatasetSearch, fetch_dataset_record
 from hftui.hub.catalog.query import DATASET_SORTS, DatasetQuery, ModelQuery
 from hftui.hub.index import DATASET_FACETS, ModelRecord, RepoIndex
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 
 TASKS = ("text-classification", "translation", "image-classification", "automatic-speech-recognition")
 # One data file per task, so each dataset's modality follows from its files as on the Hub.

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Markdown, OptionList, TabbedContent
 from hftui.app import HfTuiApp
 from hftui.hub.settings import HubSettings, read_token_status
 from hftui.humanize import human_size
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from hftui.ui.browse.dataset_page import DatasetPageScreen
 from hftui.ui.browse.dataset_preview import DatasetPreviewScreen
 from tests.hubfixtures import TINY_DATASET

@@ -10,7 +10,7 @@ from huggingface_hub import snapshot_download
 
 from hftui.app import HfTuiApp
 from hftui.hub.settings import HubSettings, read_token_status
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from hftui.ui.browse.datasets import HUB_KEY, LOCAL_KEY, DatasetsScreen
 from hftui.ui.browse.filter_picker import FilterPickerScreen
 from tests.pilot import wait_until

@@ -25,7 +25,7 @@ from hftui.hub.download import (
 )
 from hftui.hub.errors import explain_hub_error
 from hftui.hub.snippets import snippets
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 
 REPO = "weights-org/two-formats"
 SAFETENSORS_SIZE = 2_000_000

@@ -14,7 +14,7 @@ from huggingface_hub.errors import LocalEntryNotFoundError
 
 from hftui.hub.download import DownloadCancelled
 from hftui.hub.errors import PROBLEM_KINDS, HubProblem, explain_hub_error, redact
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from tests.hubfixtures import GATED_MODEL, HUB_TOKEN, PRIVATE_MODEL, TINY_MODEL
 
 BAD_TOKEN = "hf_thisIsNotARealToken0123456789"

@@ -26,7 +26,7 @@ from hftui.hub.index import (
     search_words,
 )
 from hftui.hub.index import plan as index_plan
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from tests.hubfixtures import GATED_MODEL, PRIVATE_MODEL, SMALL_GPT, TINY_BERT_PARAMETERS, TINY_MODEL
 
 DAY = 86_400.0

@@ -35,7 +35,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.hf_api import RepoFile, RepoFolder
 
-from hftui.localhub.server import LocalHub, parse_front_matter
+from hftui.localhub import LocalHub
 from tests.hubfixtures import (
     CSV_DATASET,
     GATED_MODEL,
@@ -536,11 +536,11 @@ def test_hub_endpoint_fixture_points_the_default_client(hub_endpoint: str, local
 # -- the server itself ---------------------------------------------------------------------------------------
 
 
-def test_front_matter_parsing_tolerates_broken_yaml() -> None:
-    assert parse_front_matter("---\nlicense: mit\n---\nbody") == ({"license": "mit"}, "body")
-    assert parse_front_matter("---\nlicense: [unclosed\n---\nbody")[0] is None
-    assert parse_front_matter("no card here") == (None, "no card here")
+def test_card_metadata_is_read_tolerating_broken_yaml() -> None:
     with LocalHub() as hub:
+        card = hub.add_model("org/card", files={"README.md": "\ufeff---\nlicense: mit\n---\nbody".encode()}).head
+        assert (card.card, card.card_body) == ({"license": "mit"}, "body")
+        assert hub.add_model("org/plain", files={"README.md": b"no card here"}).head.card is None
         hub.add_model("org/broken", files={"README.md": b"---\nlicense: [oops\n---\n# x\n"})
         info = HfApi(endpoint=hub.url).model_info("org/broken")
         assert info.card_data is None and not any(t.startswith("license:") for t in info.tags or [])
@@ -581,7 +581,7 @@ def test_bare_repo_names(tmp_path: Path) -> None:
 
 def test_module_imports_no_heavy_dependencies() -> None:
     code = (
-        "import sys, hftui.localhub.server; "
+        "import sys, hftui.localhub; "
         "heavy = ('textual', 'transformers', 'datasets', 'torch', 'huggingface_hub'); "
         "print([m for m in heavy if m in sys.modules])"
     )
@@ -593,7 +593,7 @@ def test_command_line_entry_point(tmp_path: Path) -> None:
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "config.json").write_text('{"model_type": "bert"}')
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hftui.localhub.server", "--model", f"cli/model={tmp_path / 'model'}"],
+        [sys.executable, "-m", "hftui.localhub", "--model", f"cli/model={tmp_path / 'model'}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

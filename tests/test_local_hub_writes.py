@@ -10,7 +10,7 @@ import pytest
 from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError
 
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from tests.hubfixtures import HUB_ORG, HUB_TOKEN, HUB_USER, TINY_MODEL
 
 READ_TOKEN = "hf_readOnlyToken000000000000000000"

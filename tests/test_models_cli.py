@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from tests.test_models_screen import N_MODELS, build_browse_hub
 
 

@@ -14,7 +14,7 @@ from safetensors.numpy import save as save_safetensors
 
 from hftui.app import HfTuiApp
 from hftui.hub.settings import HubSettings, read_token_status
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from hftui.ui.browse.cache import CacheScreen
 from hftui.ui.browse.filter_picker import FilterPickerScreen
 from hftui.ui.browse.model_page import ModelPageScreen

@@ -16,7 +16,7 @@ from hftui.hub.publish import (
     plan_publish,
     publish,
 )
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from tests.hubfixtures import HUB_ORG, HUB_TOKEN, HUB_USER, TINY_MODEL
 
 READ_TOKEN = "hf_readTokenForPublishing000000000"

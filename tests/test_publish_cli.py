@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hftui.cli import main
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from tests.hubfixtures import HUB_TOKEN, HUB_USER
 from tests.test_train_support import reviews, small_spec, tiny_bert
 

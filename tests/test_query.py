@@ -10,7 +10,7 @@ import pytest
 from huggingface_hub import HfApi
 
 from hftui.hub.catalog.query import SORTS, ModelQuery, format_parameter_count, parse_parameter_count
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from tests.hubfixtures import SMALL_GPT, TINY_MODEL
 
 FULL = ModelQuery(

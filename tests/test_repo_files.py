@@ -16,7 +16,7 @@ from hftui.hub.repo_files import (
     weight_format,
     weight_warning,
 )
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from tests.hubfixtures import SMALL_GPT, TINY_BERT_PARAMETERS, TINY_MODEL
 
 BERT_BASE = {

@@ -20,7 +20,7 @@ from hftui.data.sampler import (
     list_configs,
     stream_sample,
 )
-from hftui.localhub.server import LocalHub
+from hftui.localhub import LocalHub
 from tests.hubfixtures import CSV_DATASET, TINY_DATASET, point_hf_client_at
 
 ROWS = [{"text": f"row {i} " + "x" * i, "label": i % 3} for i in range(50)]

@@ -112,7 +112,7 @@ def seed_demo(*, cache_dir: Path | None = None, progress: Callable[[str], None] 
 
     from hftui.demo.datasets import write_colour_images, write_sentiment_dataset
     from hftui.demo.tiny_models import TINY_MODELS, build_tiny_model
-    from hftui.localhub.server import LocalHub
+    from hftui.localhub import LocalHub
 
     notes: list[str] = []
     local_root = demo_datasets_dir()
