@@ -184,7 +184,7 @@ def run_download(
     *,
     endpoint: str,
     cache_dir: Path,
-    on_progress: Callable[[DownloadProgress], None],
+    on_progress: Callable[[DownloadProgress], object],
     is_cancelled: Callable[[], bool],
     token: str | bool | None = None,
     min_interval: float = PROGRESS_INTERVAL_S,
@@ -246,7 +246,7 @@ class _ProgressTracker:
     def __init__(
         self,
         plan: DownloadPlan,
-        on_progress: Callable[[DownloadProgress], None],
+        on_progress: Callable[[DownloadProgress], object],
         is_cancelled: Callable[[], bool],
         min_interval: float,
         clock: Callable[[], float] = time.monotonic,

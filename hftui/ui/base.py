@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -11,6 +12,9 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from hftui.ui.widgets.status_line import OfflineBanner, StatusLine
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
 
 
 class ReportsWorkerFailures:
@@ -23,7 +27,8 @@ class ReportsWorkerFailures:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
-            report = getattr(self.app, "report_worker_failure", None)
+            # A mixin of screens: `self` is the screen, whose app may be a bare App in a test.
+            report = getattr(cast("DOMNode", self).app, "report_worker_failure", None)
             if report is not None:
                 report(event)
 

@@ -48,7 +48,7 @@ class ConvertProgress:
 def convert(
     plan: ConvertPlan,
     *,
-    progress: Callable[[ConvertProgress], None] = lambda step: None,
+    progress: Callable[[ConvertProgress], object] = lambda step: None,
     is_cancelled: Callable[[], bool] = lambda: False,
 ) -> ConvertReport:
     """Run the plan: load, map, cast, concatenate, clean, encode the label, split, write; return the report.

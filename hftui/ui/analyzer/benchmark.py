@@ -23,7 +23,7 @@ class BenchmarkSetupScreen(ModalScreen[tuple[str, ...] | None]):
     """
 
     BINDINGS = [
-        Binding("space", "toggle", "Tick", id="benchmark.toggle"),
+        Binding("space", "tick_model", "Tick", id="benchmark.toggle"),
         Binding("r", "run", "Run benchmark", id="benchmark.run"),
         Binding("escape", "cancel", "Cancel", id="benchmark.cancel"),
     ]
@@ -58,11 +58,11 @@ class BenchmarkSetupScreen(ModalScreen[tuple[str, ...] | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In the box, space and r are typed.
-        if action in ("toggle", "run"):
+        if action in ("tick_model", "run"):
             return not isinstance(self.focused, Input)
         return True
 
-    def action_toggle(self) -> None:
+    def action_tick_model(self) -> None:
         """Tick or untick the highlighted model."""
         models = self.query_one(OptionList)
         index = models.highlighted
@@ -74,7 +74,7 @@ class BenchmarkSetupScreen(ModalScreen[tuple[str, ...] | None]):
     @on(OptionList.OptionSelected)
     def toggle_selected(self) -> None:
         """Enter ticks or unticks too."""
-        self.action_toggle()
+        self.action_tick_model()
 
     @on(Input.Submitted, "#benchmark-add")
     def add_model(self, event: Input.Submitted) -> None:
