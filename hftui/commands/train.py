@@ -154,8 +154,8 @@ def _train(args: argparse.Namespace) -> int:
         # Relative paths in a spec file are relative to the file's folder, wherever hftui is run from.
         spec = resolve_paths(load_spec(args.spec), args.spec.resolve().parent)
     except SpecError as error:
-        for problem in error.problems:
-            _say(errors, f"error: {problem}", "bold")
+        for message in error.problems:
+            _say(errors, f"error: {message}", "bold")
         return 2
     problems = validate(spec, check_sources=not args.no_check)
     for problem in problems:

@@ -245,7 +245,7 @@ def _run_child(
     settings: CompareSettings,
     variant: str,
     dataset: str,
-    progress: Callable[[CompareProgress], None] | None,
+    progress: Callable[[CompareProgress], object] | None,
     cancelled: Callable[[], bool],
     python: str,
 ) -> VariantResult:
@@ -307,7 +307,7 @@ def _run_child(
 def compare_lora(
     settings: CompareSettings,
     *,
-    progress: Callable[[CompareProgress], None] | None = None,
+    progress: Callable[[CompareProgress], object] | None = None,
     cancelled: Callable[[], bool] | None = None,
     python: str | None = None,
 ) -> LoraComparison:

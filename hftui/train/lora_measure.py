@@ -102,7 +102,7 @@ def measure_variant(
     settings: CompareSettings,
     variant: str,
     dataset: str,
-    progress: Callable[[CompareProgress], None] | None = None,
+    progress: Callable[[CompareProgress], object] | None = None,
     context: Any = None,
 ) -> VariantResult:
     """Train `variant` (full or lora) for `settings.steps` steps in this process and measure it.

@@ -15,6 +15,14 @@ from hftui.hub.index import RepoIndex
 from hftui.hub.settings import TokenStatus
 
 
+class Coalescing(Message):
+    """A message of which only the newest matters (progress, a complete snapshot): one still queued is replaced
+    by a newer one of the same class, so a slow frame never works through stale updates."""
+
+    def can_replace(self, message: Message) -> bool:
+        return type(message) is type(self)
+
+
 @dataclass
 class HubProbed(Message):
     """The connectivity probe answered."""

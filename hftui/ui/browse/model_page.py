@@ -28,6 +28,7 @@ from hftui.hub.snippets import snippets
 from hftui.humanize import human_count, human_size
 from hftui.ui.app_state import hub_app
 from hftui.ui.browse.repo_page import RepoPageScreen, license_lines, tab_bindings
+from hftui.ui.messages import Coalescing
 from hftui.ui.untrusted import plain
 
 DOWNLOAD_SEVERITY: dict[str, SeverityLevel] = {"done": "information", "cancelled": "warning", "failed": "error"}
@@ -50,13 +51,10 @@ class DetailsLoaded(Message):
 
 
 @dataclass
-class DownloadProgressed(Message):
+class DownloadProgressed(Coalescing):
     """Download progress; only the newest matters, so older ones still queued are dropped."""
 
     progress: DownloadProgress
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, DownloadProgressed)
 
 
 @dataclass

@@ -39,7 +39,7 @@ from hftui.hub.publish import (
 from hftui.humanize import human_size
 from hftui.ui.app_state import hub_app
 from hftui.ui.base import ReportsWorkerFailures
-from hftui.ui.messages import WhoAmIFetched
+from hftui.ui.messages import Coalescing, WhoAmIFetched
 from hftui.ui.untrusted import plain, plain_cell
 
 PLAN_DELAY_S = 0.3
@@ -57,13 +57,10 @@ class PlanMade(Message):
 
 
 @dataclass
-class PublishProgressed(Message):
+class PublishProgressed(Coalescing):
     """The upload moved on; only the newest matters."""
 
     progress: PublishProgress
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, PublishProgressed)
 
 
 @dataclass

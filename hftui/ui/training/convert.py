@@ -33,6 +33,7 @@ from hftui.data.convert import (
 from hftui.hub.plain_text import printable
 from hftui.ui.base import ReportsWorkerFailures
 from hftui.ui.dialogs.choice import ChoiceScreen
+from hftui.ui.messages import Coalescing
 from hftui.ui.untrusted import plain, plain_cell
 
 
@@ -61,13 +62,10 @@ class SourceUnreadable(Message):
 
 
 @dataclass
-class ConversionProgressed(Message):
+class ConversionProgressed(Coalescing):
     """The conversion moved on a step; only the newest matters."""
 
     progress: ConvertProgress
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, ConversionProgressed)
 
 
 @dataclass

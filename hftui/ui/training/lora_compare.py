@@ -31,6 +31,7 @@ from hftui.train.lora_compare import (
     LoraComparison,
 )
 from hftui.ui.base import ReportsWorkerFailures
+from hftui.ui.messages import Coalescing
 from hftui.ui.untrusted import plain, plain_cell
 
 GROUP = "lora-compare"
@@ -38,13 +39,10 @@ STAGES = {"starting": "starting", "loading": "loading", "training": "training", 
 
 
 @dataclass
-class LoraCompareProgressed(Message):
+class LoraCompareProgressed(Coalescing):
     """Where the comparison is (a newer one replaces an older one still queued)."""
 
     progress: CompareProgress
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, LoraCompareProgressed)
 
 
 @dataclass
@@ -137,9 +135,16 @@ class LoraCompareScreen(ReportsWorkerFailures, Screen[None]):
             self.notify("Type a base model first (a Hub id or a model folder).", markup=False)
             return None
         dataset = self.query_one("#lora-compare-dataset", Input).value.strip() or None
-        columns = {"text_column": self.text_column, "label_column": self.label_column} if dataset else {}
+        # Without a dataset the generated rows have the default column names.
+        text_column, label_column = (self.text_column, self.label_column) if dataset else ("text", "label")
         return CompareSettings(
-            model, dataset, steps=self.steps, batch_size=self.batch_size, max_length=self.max_length, **columns
+            model,
+            dataset,
+            text_column=text_column,
+            label_column=label_column,
+            steps=self.steps,
+            batch_size=self.batch_size,
+            max_length=self.max_length,
         )
 
     @on(Input.Submitted)

@@ -239,8 +239,10 @@ class RunCompareScreen(ReportsWorkerFailures, Screen[None]):
         params = differing([run.hyperparameters for run in ordered if run is not None and not run.error])
         params = params[:MAX_PARAM_COLUMNS]
         metric = self.metric
-        columns = ("Run", "Src", "State", "Step", "Loss", "Best eval loss", f"Best {metric.removeprefix('eval_')}")
-        columns = (*columns, *params)
+        columns: tuple[str, ...] = (
+            *("Run", "Src", "State", "Step", "Loss", "Best eval loss", f"Best {metric.removeprefix('eval_')}"),
+            *params,
+        )
         if columns != self._columns:
             cursor = table.cursor_row
             table.clear(columns=True)

@@ -443,7 +443,7 @@ class RunFormScreen(ReportsWorkerFailures, ModalScreen[RunSpec | None]):
         by_field: dict[str, list[SpecProblem]] = {}
         for problem in problems:
             by_field.setdefault(FIELD_IDS.get(problem.field, ""), []).append(problem)
-        for static in self.query(".form-problem"):
+        for static in self.query(".form-problem").results(Static):
             field_id = (static.id or "").removesuffix("-problem")
             found = by_field.get(field_id, [])
             static.display = bool(found)

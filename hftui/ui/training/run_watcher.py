@@ -28,6 +28,7 @@ from hftui.hub.plain_text import printable
 from hftui.humanize import human_duration
 from hftui.train.watch import EXPORT_CSV, EXPORT_JSON, LOG_LINES, RunWatch, WatchSnapshot, export_metrics, progress_of
 from hftui.ui.base import ReportsWorkerFailures
+from hftui.ui.messages import Coalescing
 from hftui.ui.training.watch_panels import KIND_NAMES, alerts_text, lora_text, metrics_text, state_text
 from hftui.ui.untrusted import plain
 from hftui.ui.widgets.curve_plot import CurvePlot
@@ -41,13 +42,10 @@ REPLAY_POST_S = 0.1
 
 
 @dataclass
-class WatchUpdated(Message):
+class WatchUpdated(Coalescing):
     """A new picture of the run; it replaces one still waiting (each snapshot is complete)."""
 
     snapshot: WatchSnapshot
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, WatchUpdated)
 
 
 @dataclass
