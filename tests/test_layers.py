@@ -58,12 +58,30 @@ def test_a_violation_breaks_the_contract(tmp_path: Path, module: str, violation:
     assert "hftui." + module.removesuffix(".py").replace("/", ".") in result.stdout
 
 
-def test_domain_type_checks() -> None:
-    result = subprocess.run(
-        [str(BIN / "mypy"), "--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", "/dev/null"],
-        cwd=ROOT,
+def _mypy(root: Path) -> subprocess.CompletedProcess[str]:
+    """Run mypy with `root`'s pyproject.toml over the files it names, from `root`."""
+    return subprocess.run(
+        [str(BIN / "mypy"), "--config-file", str(root / "pyproject.toml"), "--cache-dir", "/dev/null"],
+        cwd=root,
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+def test_the_type_check_passes() -> None:
+    result = _mypy(ROOT)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def test_a_type_error_fails_the_type_check(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "hftui", tmp_path / "hftui", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / "hftui" / "humanize.py"
+    planted = "\n\ndef _planted() -> int:\n    return human_size(1)\n"  # a str where an int is promised
+    target.write_text(target.read_text(encoding="utf-8") + planted, encoding="utf-8")
+
+    result = _mypy(tmp_path)
+
+    assert result.returncode == 1, result.stdout
+    assert "hftui/humanize.py" in result.stdout and "return-value" in result.stdout
