@@ -9,9 +9,9 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Markdown, ProgressBar, Static
 from textual.worker import get_current_worker
 
@@ -33,6 +33,7 @@ from hftui.data.convert import (
 from hftui.hub.plain_text import printable
 from hftui.ui.base import ReportsWorkerFailures
 from hftui.ui.dialogs.choice import ChoiceScreen
+from hftui.ui.dialogs.text_prompt import TextPromptScreen
 from hftui.ui.messages import Coalescing
 from hftui.ui.untrusted import plain, plain_cell
 
@@ -75,35 +76,6 @@ class ConversionEnded(Message):
     outcome: str  # "done", "cancelled", "failed"
     text: str
     report: ConvertReport | None = None
-
-
-class TextPromptScreen(ModalScreen[str | None]):
-    """Ask for one line of text: enter answers, escape cancels."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
-
-    def __init__(self, title: str, value: str = "") -> None:
-        super().__init__()
-        self.title_text = title
-        self.value = value
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="prompt-box"):
-            yield Static(plain(self.title_text), classes="screen-heading")
-            yield Input(self.value, id="prompt-input", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    @on(Input.Submitted)
-    def answer(self, event: Input.Submitted) -> None:
-        """Close with the text typed."""
-        event.stop()
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        """Close without an answer."""
-        self.dismiss(None)
 
 
 class ConvertScreen(ReportsWorkerFailures, Screen[None]):
