@@ -165,3 +165,15 @@ def test_save_card_is_atomic_and_keeps_the_mode(tmp_path: Path, monkeypatch: pyt
         save_card(tmp_path, "third")
     assert target.read_text() == "second"
     assert [p.name for p in tmp_path.iterdir()] == ["README.md"]  # no temporary left behind
+
+
+def test_a_card_with_an_impossible_date_is_broken_yaml_not_a_crash() -> None:
+    # PyYAML builds `2023-13-45` as a date and fails with ValueError; the editor's form edits crashed on it.
+    from hftui.hub.cards.edit import read_front_matter, set_metadata
+    from hftui.hub.cards.text import parse_card
+
+    text = "---\ndate: 2023-13-45\nlicense: mit\n---\n# Model\n"
+    assert read_front_matter(text) is None
+    assert set_metadata(text, "license", "apache-2.0") is None
+    card = parse_card(text)
+    assert card.metadata == {} and card.problem and "month must be in 1..12" in card.problem

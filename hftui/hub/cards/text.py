@@ -74,7 +74,12 @@ def load_front_matter(front_matter: str) -> object:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(front_matter, Loader=loader)  # a safe loader: no arbitrary objects
+    try:
+        data = yaml.load(front_matter, Loader=loader)  # a safe loader: no arbitrary objects
+    except (ValueError, OverflowError) as error:
+        # A scalar that looks like a date or number but is not one (`date: 2023-13-45`) fails while PyYAML builds
+        # the value, with a plain ValueError: for the caller it is YAML that does not parse.
+        raise yaml.constructor.ConstructorError(None, None, f"a value cannot be read: {error}") from error
     return {} if data is None else data
 
 
