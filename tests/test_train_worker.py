@@ -123,3 +123,18 @@ def test_image_classification_from_an_image_folder(tmp_path: Path) -> None:
     from hftui.hub.cards.text import read_card
 
     assert read_card(tmp_path / "run" / "model" / "README.md").metadata["pipeline_tag"] == "image-classification"
+
+
+def test_progress_events_carry_torch_cuda_memory_when_there_is_a_gpu(
+    tmp_path: Path, tiny_bert: Path, reviews: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No GPU here: stand in for torch's CUDA counters. The recorder was once built without them, so the watcher's
+    # fallback GPU line (no nvidia-smi samples) never had anything to show.
+    from hftui.train import trainer
+
+    monkeypatch.setattr(trainer, "_cuda_memory", lambda: lambda: {"cuda_memory_allocated": 7 * 2**20})
+    spec = small_spec(tiny_bert, reviews, max_steps=3, logging_steps=1, eval_strategy="no", save_strategy="no")
+    status, events = _run(tmp_path / "run", spec)
+    assert status == 0, events[-1]
+    progress = [event for event in events if event.kind == "progress"]
+    assert progress and all(event.get("cuda_memory_allocated") == 7 * 2**20 for event in progress)

@@ -261,6 +261,8 @@ def train_run(
         "resumed_from_step": _checkpoint_step(checkpoint) if checkpoint else None,
         "pid": os.getpid(),
     }
+    # torch's own counters on CUDA: the watcher's GPU line falls back to them when nvidia-smi gives no samples.
+    recorder.cuda_memory = _cuda_memory()
     trainer = Trainer(
         model=model,
         args=training_arguments(spec, run_dir, precision, eval_inputs is not None),
