@@ -356,12 +356,57 @@ def _listed_choices(message: str) -> tuple[str, ...]:
     return tuple(str(value) for value in values)
 
 
+def _local_files(source: SampleSource, data_format: str) -> list[Path]:
+    """The local files of `source` that the `data_format` builder reads (a single file only if it is one)."""
+    if source.kind != "local":
+        return []
+    path = Path(source.location).expanduser()
+    if path.is_file():
+        return [path] if (source.data_format or format_of_file(path)) == data_format else []
+    return [f for f in data_files_in(path) if format_of_file(f) == data_format] if path.is_dir() else []
+
+
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `error` or an exception it was raised from (or while handling) is a `kind`."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _non_utf8_at(source: SampleSource) -> tuple[str, int] | None:
+    """The first local text file (CSV or JSON) of `source` holding bytes that are not UTF-8, and their offset.
+
+    The decoder's own position counts from the chunk it was given, so the file is read again here to name
+    the byte offset from the start of the file, which is what a hex editor or `iconv` error shows.
+    """
+    import codecs
+
+    for file in _local_files(source, "csv") + _local_files(source, "json"):
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset = 0
+        with file.open("rb") as handle:
+            while True:
+                chunk = handle.read(1 << 20)
+                # The decoder puts the bytes of a character split across chunks before the next chunk.
+                held = len(decoder.getstate()[0])
+                try:
+                    decoder.decode(chunk, final=not chunk)
+                except UnicodeDecodeError as error:
+                    return file.name, offset - held + error.start
+                if not chunk:
+                    break
+                offset += len(chunk)
+    return None
+
+
 def _bad_json_line(source: SampleSource) -> str | None:
     """Where the first line of the local JSON Lines files that is not valid JSON sits, as 'file line N'."""
-    if source.kind != "local":
-        return None
-    path = Path(source.location).expanduser()
-    files = [path] if path.is_file() else [f for f in data_files_in(path) if format_of_file(f) == "json"]
+    files = _local_files(source, "json")
     for file in files:
         with file.open(encoding="utf-8", errors="replace") as handle:
             for number, line in enumerate(handle, start=1):
@@ -420,6 +465,19 @@ def explain_sample_error(error: BaseException, source: SampleSource) -> SampleEr
         return SampleError(f"cannot read {where} as CSV: {message}", "bad_file")
     if isinstance(error, pyarrow.ArrowInvalid) and "Parquet" in message:
         return SampleError(f"{where} is not a valid Parquet file: {message}", "bad_file")
+    undecodable = _non_utf8_at(source) if _caused_by(error, UnicodeDecodeError) else None
+    if undecodable is not None:
+        file, offset = undecodable
+        how = (
+            "(a spreadsheet's 'CSV UTF-8' export)"
+            if format_of_file(Path(file)) == "csv"
+            else "(or convert it with iconv)"
+        )
+        return SampleError(
+            f"{file} is not UTF-8 text: the byte at offset {offset} cannot be decoded. Save it as UTF-8 {how} "
+            "and open it again.",
+            "bad_file",
+        )
     if isinstance(error, pyarrow.ArrowException | ValueError | UnicodeDecodeError | json.JSONDecodeError):
         line = _bad_json_line(source)
         if line is not None:
