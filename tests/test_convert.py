@@ -330,3 +330,30 @@ def test_lists_the_sources_agree_on_are_kept(tmp_path: Path) -> None:
     table = pq.read_table(tmp_path / "out" / "train.parquet")
     assert str(table.schema.field("tags").type).startswith("list")
     assert sorted(len(tags) for tags in table.column("tags").to_pylist())[-1] == 2
+
+
+def test_split_errors_name_the_class_and_what_each_split_needs(tmp_path: Path) -> None:
+    """Failed before: a class too small for validation + test leaked datasets' own wording (n_samples=...)."""
+    path = tmp_path / "few.csv"
+    path.write_text("text,label\n" + "".join(f"t{i},{'xy'[i % 2]}\n" for i in range(6)) + "lonely,rare\n")
+    plan = replace(default_plan(read_schemas([path]), label="label"), splits=SplitFractions(0.5, 0.1, 0.4))
+    with pytest.raises(ConvertError) as failed:
+        convert(plan)
+    message = failed.value.message
+    assert failed.value.kind == "class_too_small"
+    assert "class 'rare' has only 1 row" in message and "at least 3 rows" in message
+    assert "merge it into another" in message and "fewer splits" in message
+    assert "n_samples" not in message and "test_size" not in message
+
+
+def test_ragged_rows_refused_or_skipped_when_asked(tmp_path: Path) -> None:
+    """Failed before: `text,label` / `one,pos,extra` was read as an index column, text holding the label."""
+    path = tmp_path / "ragged.csv"
+    path.write_text('text,label\n"one",pos,extra\n"two",neg\n"multi\nline",pos\n"four",neg,x\n\nfive,pos\n')
+    with pytest.raises(ConvertError) as refused:
+        read_schema(path)
+    assert refused.value.kind == "bad_file" and refused.value.setting == "skip_bad_rows"
+    assert "2 rows have more fields than its header's 2 (lines 2 and 6)" in refused.value.message
+    schema = read_schema(path, skip_bad_rows=True)
+    assert [column.name for column in schema.columns] == ["text", "label"] and schema.rows == 3
+    assert schema.skipped is not None and schema.skipped.lines == (2, 6)

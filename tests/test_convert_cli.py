@@ -119,3 +119,114 @@ def test_data_that_cannot_be_split_exits_1(tmp_path: Path, capsys: pytest.Captur
     assert code == 1
     assert "convert failed: cannot stratify" in capsys.readouterr().err
     assert not (tmp_path / "out" / "train.parquet").exists()
+
+
+def _good_parquet(path: Path) -> Path:
+    import pyarrow as pa
+
+    pq.write_table(pa.table({"text": [f"t{i}" for i in range(50)], "label": ["x", "y"] * 25}), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "words"),
+    [
+        ("empty.csv", lambda path: path.write_bytes(b""), "empty.csv is empty"),
+        (
+            "bad.parquet",
+            lambda path: path.write_bytes(_good_parquet(path.with_name("good.parquet")).read_bytes()[:300]),
+            "bad.parquet is not a valid Parquet file",
+        ),
+        (
+            "broken.jsonl",
+            lambda path: path.write_text('{"text": "a", "label": "x"}\n{"text": broken\n'),
+            "invalid JSON at broken.jsonl line 2",
+        ),
+        ("header.csv", lambda path: path.write_text("text,label\n"), "header.csv has no rows"),
+    ],
+)
+def test_unreadable_files_exit_1_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, make: object, words: str
+) -> None:
+    """Failed before: read_schemas raised ConvertError out of plan_from_args, so a traceback reached the user."""
+    path = tmp_path / name
+    make(path)  # type: ignore[operator]
+    code = main(["convert", str(path), "--label", "label", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: ") and words in " ".join(err.split())
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_latin1_csv_is_named_as_not_utf8_and_reads_with_encoding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Failed before: the file was called invalid JSON, with a traceback, and there was no --encoding."""
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"text,label\n" + "".join(f"café {i},{'ab'[i % 2]}\n" for i in range(20)).encode("latin-1"))
+    out = tmp_path / "out"
+    assert main(["convert", str(path), "--label", "label", "--out", str(out)]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "latin1.csv is not UTF-8 text: byte 0xe9 at offset 14 (line 2)" in err
+    assert "--encoding latin-1 (or cp1252)" in err and "JSON" not in err
+    assert not out.exists()
+    assert main(["convert", str(path), "--label", "label", "--out", str(out), "--encoding", "latin-1"]) == 0
+    texts = pq.read_table(out / "train.parquet").column("text").to_pylist()
+    assert all(text.startswith("café ") for text in texts)
+    assert json.loads((out / "report.json").read_text())["sources"][0]["encoding"] == "iso8859-1"
+    with pytest.raises(SystemExit) as unknown:
+        main(["convert", str(path), "--label", "label", "--out", str(tmp_path / "o2"), "--encoding", "klingon"])
+    assert unknown.value.code == 2 and "unknown encoding 'klingon'" in capsys.readouterr().err
+
+
+def _ragged(path: Path) -> Path:
+    rows = [f"t{i},{'ab'[i % 2]}" for i in range(20)]
+    rows[0] += ",extra"  # the first data row: pandas would make the text an index and shift the columns
+    rows[5] += ",x,y"
+    path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_ragged_csv_rows_are_refused_with_their_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Failed before: the file was silently reshaped (a made-up index column, text holding the label)."""
+    path = _ragged(tmp_path / "ragged.csv")
+    code = main(["convert", str(path), "--label", "label", "--out", str(tmp_path / "out")])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 1
+    assert "ragged.csv" in err and "2 rows have more fields than its header's 2 (lines 2 and 7)" in err
+    assert "--skip-bad-rows" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_skip_bad_rows_skips_and_counts_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Failed before: there was no --skip-bad-rows; the rows were reshaped into a wrong table instead."""
+    monkeypatch.setenv("COLUMNS", "160")
+    path = _ragged(tmp_path / "ragged.csv")
+    out = tmp_path / "out"
+    code = main(["convert", str(path), "--label", "label", "--out", str(out), "--skip-bad-rows", "--splits", "1,0,0"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "skipped 2 rows of ragged.csv with more fields than the header (lines 2 and 7)" in printed
+    table = pq.read_table(out / "train.parquet")
+    assert table.column_names == ["text", "label"]
+    assert sorted(table.column("text").to_pylist()) == sorted(f"t{i}" for i in range(20) if i not in (0, 5))
+    report = json.loads((out / "report.json").read_text())
+    assert report["skipped_rows"] == 2 and report["sources"][0]["skipped_lines"] == [2, 7]
+    markdown = (out / "REPORT.md").read_text()
+    assert "more fields than the header, skipped while reading `ragged.csv`: 2 (lines 2 and 7)" in markdown
+
+
+def test_split_errors_are_in_hftuis_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Failed before: "With n_samples=4, test_size=0.8 and train_size=None, the resulting train set will be
+    empty..." reached the user."""
+    path = tmp_path / "four.csv"
+    path.write_text("text,label\na,x\nb,x\nc,y\nd,y\n")
+    code = main(["convert", str(path), "--label", "label", "--out", str(tmp_path / "out"), "--splits", "0.2,0.4,0.4"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 1
+    assert "n_samples" not in err and "aforementioned" not in err
+    assert "validation + test would take all of them" in err and "Give train a larger share" in err
+    assert not (tmp_path / "out").exists()

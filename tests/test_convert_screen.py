@@ -167,3 +167,78 @@ def test_screen_module_imports_no_datasets() -> None:
     )
     for heavy in ("datasets", "pyarrow", "pandas", "torch", "transformers"):
         assert heavy not in loaded, heavy
+
+
+def status_of(screen: ConvertScreen) -> str:
+    return " ".join(str(screen.query_one("#convert-status").render()).split())
+
+
+async def test_unreadable_files_are_a_message_and_the_screen_answers_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty CSV, a truncated Parquet file, a broken JSON Lines line: each a status message, no crash."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "empty.csv").write_bytes(b"")
+    pq.write_table(pa.table({"text": ["a"] * 50, "label": ["x", "y"] * 25}), tmp_path / "good.parquet")
+    (tmp_path / "bad.parquet").write_bytes((tmp_path / "good.parquet").read_bytes()[:300])
+    (tmp_path / "broken.jsonl").write_text('{"text": "a", "label": "x"}\n{"text": broken\n')
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = ConvertScreen()
+        app.push_screen(screen)
+        await pilot.pause()
+        for name, words in (
+            ("empty.csv", "empty.csv is empty"),
+            ("bad.parquet", "bad.parquet is not a valid Parquet file"),
+            ("broken.jsonl", "invalid JSON at broken.jsonl line 2"),
+        ):
+            await pilot.press(*name, "enter")
+            await wait_until(pilot, lambda words=words: words in status_of(screen))
+            assert not screen.plan.schemas and not screen.pending
+        await pilot.press(*"good.parquet", "enter")  # the screen still answers
+        await wait_until(pilot, lambda: len(screen.plan.schemas) == 1)
+        assert app.screen is screen
+
+
+async def test_encoding_box_and_skip_switch_read_refused_files_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Failed before: a Latin-1 CSV was "invalid JSON" and could not be read; ragged rows were reshaped silently."""
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes(b"text,label\n" + "".join(f"café {i},{'ab'[i % 2]}\n" for i in range(20)).encode("latin-1"))
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("text,label\none,a,extra\n" + "".join(f"t{i},{'ab'[i % 2]}\n" for i in range(20)))
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = ConvertScreen()
+        app.push_screen(screen)
+        await pilot.pause()
+        await pilot.press(*"latin1.csv", "enter")
+        await wait_until(pilot, lambda: "not UTF-8 text: byte 0xe9 at offset 14" in status_of(screen))
+        assert "encoding box" in status_of(screen) and not screen.plan.schemas
+        encoding = screen.query_one("#convert-encoding")
+        encoding.value = ""
+        screen.set_focus(encoding)
+        await pilot.press(*"latin-1", "enter")  # the refused file is read again
+        await wait_until(pilot, lambda: len(screen.plan.schemas) == 1)
+        assert screen.plan.encoding == "latin-1" and screen.plan.schemas[0].encoding == "iso8859-1"
+
+        screen.query_one("#convert-encoding").value = "utf-8"
+        screen.set_focus(screen.query_one("#convert-encoding"))
+        await pilot.press("enter")
+        screen.set_focus(screen.query_one("#convert-path"))
+        await pilot.press(*"ragged.csv", "enter")
+        await wait_until(pilot, lambda: "more fields than its header's 2 (line 2)" in status_of(screen))
+        assert "b skips them" in status_of(screen) and len(screen.plan.schemas) == 1
+        await pilot.press("escape", "b")
+        await wait_until(pilot, lambda: len(screen.plan.schemas) == 2)
+        assert screen.plan.skip_bad_rows and "1 bad rows skipped (line 2)" in status_of(screen)
+        assert [column.name for column in screen.plan.schemas[1].columns] == ["text", "label"]
+        screen.query_one("#convert-splits").value = "1,0,0"
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.report is not None, timeout=30)
+        assert screen.report.skipped_rows == 1

@@ -55,6 +55,29 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=42, help="seed of the stratified shuffles (default 42)")
     parser.add_argument("--dedupe", action="store_true", help="drop exact duplicate rows (they are counted anyway)")
     parser.add_argument("--source-column", action="store_true", help="add a `source` column with each row's file")
+    parser.add_argument(
+        "--encoding",
+        default="utf-8",
+        metavar="NAME",
+        help="text encoding of the CSV and JSON Lines files, such as latin-1 or cp1252 (default utf-8)",
+    )
+    parser.add_argument(
+        "--skip-bad-rows",
+        action="store_true",
+        help="skip CSV rows with more fields than the header (counted in the report) instead of stopping",
+    )
+
+
+# How to change the setting a ConvertError names, in command-line terms (appended to its message).
+_SETTING_HINTS = {
+    "encoding": "; pass --encoding latin-1 (or cp1252) if it was exported that way",
+    "skip_bad_rows": " with --skip-bad-rows (they are counted in the report)",
+}
+
+
+def error_text(error: ConvertError) -> str:
+    """The error's message with, when a setting would get past it, the option that changes that setting."""
+    return error.message + _SETTING_HINTS.get(error.setting or "", "")
 
 
 def _source_index(plan: ConvertPlan, text: str) -> int | None:
@@ -136,7 +159,8 @@ def plan_from_args(args: argparse.Namespace) -> ConvertPlan:
     from hftui.data.convert import default_plan, read_schemas
 
     try:
-        plan = default_plan(read_schemas(args.files), output=Path(args.out).expanduser().resolve())
+        schemas = read_schemas(args.files, encoding=args.encoding, skip_bad_rows=args.skip_bad_rows)
+        plan = default_plan(schemas, output=Path(args.out).expanduser().resolve())
         for item in args.map:
             plan = _apply_map(plan, item)
         for item in args.drop:
@@ -152,6 +176,8 @@ def plan_from_args(args: argparse.Namespace) -> ConvertPlan:
             seed=args.seed,
             dedupe=args.dedupe,
             add_source_column=args.source_column,
+            encoding=schemas[0].encoding if schemas else args.encoding,
+            skip_bad_rows=args.skip_bad_rows,
         )
         check_plan(plan)
     except ConvertError as error:
@@ -213,7 +239,11 @@ def run_convert(args: argparse.Namespace) -> int:
 
     out = Console()
     errors = Console(stderr=True)
-    plan = plan_from_args(args)
+    try:
+        plan = plan_from_args(args)
+    except ConvertError as error:  # a file that cannot be read (bad arguments are ConvertUsageError: exit 2)
+        errors.print(Text(printable(f"error: {error_text(error)}")))
+        return 1
     out.print(schema_table(plan))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=errors, transient=True) as progress:
@@ -228,9 +258,19 @@ def run_convert(args: argparse.Namespace) -> int:
             report = convert(plan, progress=show)
         except ConvertError as error:
             progress.stop()
-            errors.print(Text(printable(f"convert failed: {error.message}")))
+            errors.print(Text(printable(f"convert failed: {error_text(error)}")))
             return 1
     out.print(balance_table(report))
+    for source in report.sources:
+        if source.skipped is not None:
+            out.print(
+                Text(
+                    printable(
+                        f"skipped {source.skipped.count} rows of {source.path.name} with more fields than the "
+                        f"header ({source.skipped.where()})"
+                    )
+                )
+            )
     for reason, count in report.dropped:
         out.print(Text(f"dropped {count} rows: {reason}"))
     if report.duplicates and not plan.dedupe:

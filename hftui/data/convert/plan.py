@@ -22,6 +22,7 @@ CONVERT_ERROR_KINDS = (
     "bad_plan",
     "label_missing",
     "bad_cast",
+    "bad_encoding",
     "class_too_small",
     "split_too_small",
     "would_overwrite",
@@ -38,15 +39,20 @@ TABULAR_FORMATS = ("csv", "json", "parquet")
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 _FLOATS = ("float16", "float32", "float64")
 _NAME_RUNS = re.compile(r"[^0-9a-z]+")
+# How many line numbers of bad rows a message and the report name before "and N more".
+SHOWN_LINES = 5
 
 
 class ConvertError(Exception):
-    """The conversion cannot go on; `kind` says why (see CONVERT_ERROR_KINDS), `message` says it in words."""
+    """The conversion cannot go on; `kind` says why (see CONVERT_ERROR_KINDS), `message` says it in words, and
+    `setting` names the plan setting that would get past it ("encoding", "skip_bad_rows"), so the command line
+    and the screen can each say how to change it in their own terms."""
 
-    def __init__(self, message: str, kind: str = "bad_plan") -> None:
+    def __init__(self, message: str, kind: str = "bad_plan", *, setting: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.kind = kind
+        self.setting = setting
 
 
 class ConvertCancelled(ConvertError):
@@ -66,13 +72,39 @@ class SourceColumn:
 
 
 @dataclass(frozen=True)
+class BadRows:
+    """Rows of a CSV file with more fields than its header: how many, the first few line numbers, and the
+    record indexes pandas' `skiprows` takes to leave them out."""
+
+    header_fields: int
+    count: int
+    lines: tuple[int, ...]
+    records: tuple[int, ...]
+
+    def where(self) -> str:
+        """The first line numbers in words: "line 3", "lines 3, 5 and 9", "lines 3, 5, 9, 11, 12 and 7 more"."""
+        shown = [str(line) for line in self.lines[:SHOWN_LINES]]
+        more = self.count - len(shown)
+        if more > 0:
+            return f"lines {', '.join(shown)} and {more} more"
+        if len(shown) == 1:
+            return f"line {shown[0]}"
+        return f"lines {', '.join(shown[:-1])} and {shown[-1]}"
+
+
+@dataclass(frozen=True)
 class SourceSchema:
-    """What one input file holds: where it is, how it was read, its row count and its columns."""
+    """What one input file holds: where it is, how it was read (format, encoding, whether rows with more fields
+    than the header were skipped, and which), its row count and its columns. The conversion reads it the same
+    way again."""
 
     path: Path
     data_format: str
     rows: int
     columns: tuple[SourceColumn, ...]
+    encoding: str = "utf-8"
+    skip_bad_rows: bool = False
+    skipped: BadRows | None = None
 
     @property
     def name(self) -> str:
@@ -157,6 +189,10 @@ class ConvertPlan:
     output: Path | None = None
     dedupe: bool = False
     add_source_column: bool = False
+    # How files are read when added: their text encoding (CSV, JSON Lines), and whether CSV rows with more
+    # fields than the header are skipped (and counted) rather than refused. Each SourceSchema keeps its own.
+    encoding: str = "utf-8"
+    skip_bad_rows: bool = False
 
     def column(self, name: str) -> TargetColumn | None:
         """The target column called `name`, or None."""

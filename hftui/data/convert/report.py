@@ -6,16 +6,23 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hftui.data.convert.plan import SOURCE_COLUMN, ConvertPlan
+from hftui.data.convert.plan import SOURCE_COLUMN, BadRows, ConvertPlan
 
 
 @dataclass(frozen=True)
 class SourceReport:
-    """How many rows one source gave."""
+    """How many rows one source gave, the encoding it was read with, and the CSV rows with more fields than the
+    header that were skipped (only when the plan asked to skip them)."""
 
     path: Path
     data_format: str
     rows: int
+    encoding: str = "utf-8"
+    skipped: BadRows | None = None
+
+    @property
+    def skipped_rows(self) -> int:
+        return self.skipped.count if self.skipped is not None else 0
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,11 @@ class ConvertReport:
     def rows_out(self) -> int:
         return sum(split.rows for split in self.splits)
 
+    @property
+    def skipped_rows(self) -> int:
+        """CSV rows with more fields than the header, skipped while reading (not counted in rows_in)."""
+        return sum(source.skipped_rows for source in self.sources)
+
     def split(self, name: str) -> SplitBalance | None:
         """The balance of split `name`, or None when the plan gives it no rows."""
         return next((split for split in self.splits if split.name == name), None)
@@ -77,12 +89,20 @@ def _percent(count: int, total: int) -> str:
     return f"{100 * count / total:.1f}%" if total else "-"
 
 
+def _skipped_words(report: ConvertReport) -> str:
+    count = report.skipped_rows
+    if not count:
+        return ""
+    return f" ({count} {'row' if count == 1 else 'rows'} with more fields than the header skipped)"
+
+
 def report_markdown(report: ConvertReport) -> str:
     """The data quality report as Markdown: sources, mapping, nulls, duplicates, drops, label balance, files."""
     plan = report.plan
     lines = ["# Conversion report", ""]
     lines += [
-        f"{report.rows_in} rows read from {len(report.sources)} files; {report.rows_out} rows written. "
+        f"{report.rows_in} rows read from {len(report.sources)} files{_skipped_words(report)}; "
+        f"{report.rows_out} rows written. "
         f"Label {_code(report.label)}, seed {plan.seed}, splits {plan.splits.text()} (train, validation, test).",
         "",
         "## Rows per source",
@@ -123,8 +143,14 @@ def report_markdown(report: ConvertReport) -> str:
     lines += ["", "## Rows dropped", ""]
     if report.dropped:
         lines += [f"- {reason}: {count}" for reason, count in report.dropped]
-    else:
+    elif not report.skipped_rows:
         lines.append("- none")
+    for source in report.sources:
+        if source.skipped is not None:
+            lines.append(
+                f"- more fields than the header, skipped while reading {_code(source.path.name)}: "
+                f"{source.skipped.count} ({source.skipped.where()})"
+            )
     kept = "dropped" if plan.dedupe else "kept (deduplication was off)"
     lines += ["", f"Exact duplicates among labelled rows: {report.duplicates}, {kept}."]
     lines += [
@@ -153,7 +179,18 @@ def report_json(report: ConvertReport) -> dict[str, Any]:
         "source_column": plan.add_source_column,
         "rows_in": report.rows_in,
         "rows_out": report.rows_out,
-        "sources": [{"path": str(s.path), "format": s.data_format, "rows": s.rows} for s in report.sources],
+        "sources": [
+            {
+                "path": str(s.path),
+                "format": s.data_format,
+                "rows": s.rows,
+                "encoding": s.encoding,
+                "skipped_rows": s.skipped_rows,
+                "skipped_lines": list(s.skipped.lines) if s.skipped is not None else [],
+            }
+            for s in report.sources
+        ],
+        "skipped_rows": report.skipped_rows,
         "mapping": [
             {"source": str(mapping.source), "columns": {column: target for column, target in mapping.targets}}
             for mapping in plan.mappings

@@ -24,7 +24,7 @@ from hftui.data.convert.plan import (
     SplitFractions,
     check_plan,
 )
-from hftui.data.convert.read import load_table, quiet_datasets, type_name
+from hftui.data.convert.read import quiet_datasets, read_table, type_name
 from hftui.data.convert.report import (
     ConvertReport,
     NullCount,
@@ -79,9 +79,11 @@ def _convert(plan: ConvertPlan, step: Callable[[str], None]) -> ConvertReport:
     label = plan.label
     features = _target_features(plan)
     prepared = []
+    skipped = []
     for schema, mapping in zip(plan.schemas, plan.mappings, strict=True):
         step(f"reading {schema.name}")
-        _, dataset = load_table(schema.path)
+        _, dataset, bad_rows = read_table(schema.path, encoding=schema.encoding, skip_bad_rows=schema.skip_bad_rows)
+        skipped.append(bad_rows)
         prepared.append(_map_source(dataset, schema, mapping, plan, features))
     step("combining the sources")
     nulls = _null_counts(prepared, plan)
@@ -135,8 +137,8 @@ def _convert(plan: ConvertPlan, step: Callable[[str], None]) -> ConvertReport:
     report = ConvertReport(
         plan=plan,
         sources=tuple(
-            SourceReport(schema.path, schema.data_format, len(dataset))
-            for schema, dataset in zip(plan.schemas, prepared, strict=True)
+            SourceReport(schema.path, schema.data_format, len(dataset), schema.encoding, bad_rows)
+            for schema, dataset, bad_rows in zip(plan.schemas, prepared, skipped, strict=True)
         ),
         rows_in=rows_in,
         nulls=nulls,
@@ -316,8 +318,12 @@ def _held_out_name(fractions: SplitFractions) -> str:
 def _stratified(
     dataset: Any, test_size: float, plan: ConvertPlan, classes: tuple[str, ...], what: str, kept: str, held: str
 ) -> Any:
-    """One stratified split, with datasets' complaints about small classes turned into plain words."""
+    """One stratified split into `kept` and `held`; a split datasets would refuse is explained first in hftui's
+    words (which class is too small, how many rows each split needs, what to change)."""
     label = plan.label
+    assert label is not None
+    counts = {classes[index]: count for index, count in Counter(dataset[label]).items()}
+    _check_stratifiable(counts, len(dataset), test_size, plan, what, kept, held)
     try:
         return dataset.train_test_split(
             test_size=test_size,
@@ -327,25 +333,71 @@ def _stratified(
             load_from_cache_file=False,
         )
     except ValueError as error:
-        counts = Counter(dataset[label])
-        smallest, smallest_count = min(
-            ((classes[index], counts.get(index, 0)) for index in counts), key=lambda pair: pair[1]
+        raise ConvertError(
+            f"cannot stratify {what} ({len(dataset)} rows) by {label!r} into {kept} and {held}; "
+            f"{_what_to_change(plan)}",
+            "split_too_small",
+        ) from error
+
+
+def _check_stratifiable(
+    counts: Mapping[str, int], rows: int, test_size: float, plan: ConvertPlan, what: str, kept: str, held: str
+) -> None:
+    """Raise ConvertError when a stratified split of `rows` rows (class name -> count) into `kept` and `held`
+    (`test_size` of them, rounded up, as datasets does) cannot be made: the conditions datasets checks."""
+    label = plan.label
+    held_rows = math.ceil(test_size * rows)
+    kept_rows = rows - held_rows
+    smallest, smallest_count = min(counts.items(), key=lambda pair: (pair[1], pair[0]))
+    splits = _split_names(plan.splits)
+    every = f"with {_words(splits)} every class needs at least {len(splits)} rows"
+    if kept_rows <= 0:
+        raise ConvertError(
+            f"cannot stratify {what} ({rows} rows) by {label!r}: {held} would take all of them "
+            f"({test_size:.0%} rounded up) and leave {kept} empty. Give {kept} a larger share, or add rows.",
+            "split_too_small",
         )
-        message = str(error)
-        if "least populated class" in message:
+    if smallest_count < 2:
+        small = sorted(name for name, count in counts.items() if count < 2)
+        others = ""
+        if len(small) > 1:
+            others = " (as does 1 other class)" if len(small) == 2 else f" (as do {len(small) - 1} other classes)"
+        there = "" if what == "the whole dataset" else f" in {what}"
+        raise ConvertError(
+            f"cannot stratify {what} by {label!r}: class {smallest!r} has only {smallest_count} row{there}"
+            f"{others}, and splitting it into {kept} and {held} needs at least 2 rows of every class, one for "
+            f"each ({every}). Drop the class {smallest!r} or merge it into another, add rows of it, "
+            f"or use fewer splits (such as 0.8,0,0.2).",
+            "class_too_small",
+        )
+    classes = len(counts)
+    of = "" if what == "the whole dataset" else f" of {what}"
+    for name, share, got in ((kept, 1 - test_size, kept_rows), (held, test_size, held_rows)):
+        if got < classes:
             raise ConvertError(
-                f"cannot stratify {what} by {label!r}: class {smallest!r} has only {smallest_count} row there, and "
-                f"a stratified split needs at least 2 rows of every class (3 or more for train, validation and "
-                f"test). Add rows of that class, drop them, or use fewer splits.",
-                "class_too_small",
-            ) from error
-        if "greater or equal to the number of classes" in message or "should be" in message:
-            raise ConvertError(
-                f"cannot stratify {what} ({len(dataset)} rows) into {kept} and {held}: each needs at least one row "
-                f"of each of the {len(counts)} classes. Give {held} a larger share, or add rows.",
+                f"cannot stratify {what} ({rows} rows, {classes} classes) by {label!r}: {name} gets {got} "
+                f"row{'s' if got != 1 else ''} ({share:.0%}{of}), but each split needs at least 1 row of every class, "
+                f"so {classes} rows. Give {name} a share of at least {math.ceil(100 * classes / rows)}%, add rows, "
+                f"or drop or merge small classes (the smallest is {smallest!r} with {smallest_count} rows).",
                 "split_too_small",
-            ) from error
-        raise ConvertError(f"cannot split {what}: {message}", "split_too_small") from error
+            )
+
+
+def _split_names(fractions: SplitFractions) -> list[str]:
+    shares = (fractions.train, fractions.validation, fractions.test)
+    return [name for name, share in zip(SPLIT_NAMES, shares, strict=True) if share > 0]
+
+
+def _words(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _what_to_change(plan: ConvertPlan) -> str:
+    return (
+        f"each split needs at least 1 row of every class (with {_words(_split_names(plan.splits))}: "
+        f"{len(_split_names(plan.splits))} rows per class). Use fewer splits or other shares, add rows, "
+        f"or drop or merge small classes."
+    )
 
 
 def _balance(name: str, dataset: Any, label: str, n_classes: int) -> SplitBalance:

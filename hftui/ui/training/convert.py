@@ -56,10 +56,18 @@ class FolderListed(Message):
 
 @dataclass
 class SourceUnreadable(Message):
-    """A file could not be read."""
+    """A file could not be read; `setting` names the reading setting that might get past it, if any."""
 
     path: Path
     text: str
+    setting: str | None = None
+
+
+# How to change the setting a ConvertError names, in this screen's terms (appended to its message).
+SETTING_HINTS = {
+    "encoding": "; type latin-1 (or cp1252) in the encoding box and enter if it was exported that way",
+    "skip_bad_rows": " (b skips them and counts them in the report)",
+}
 
 
 @dataclass
@@ -93,6 +101,7 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
         Binding("l", "pick_label", "Label", id="convert.label"),
         Binding("u", "toggle_dedupe", "Dedupe", show=False, id="convert.dedupe"),
         Binding("s", "toggle_source_column", "Source column", show=False, id="convert.source"),
+        Binding("b", "toggle_skip_bad_rows", "Skip bad rows", show=False, id="convert.skip_bad_rows"),
         Binding("delete", "remove_file", "Remove file", show=False, id="convert.remove"),
     ]
 
@@ -104,6 +113,8 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
         self.label_chosen = False
         self.running = False
         self.report: ConvertReport | None = None
+        # Files refused for a reason a reading setting may fix: read again when that setting changes.
+        self.retry: dict[Path, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Convert files to Parquet splits", classes="screen-heading")
@@ -119,6 +130,8 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
             yield Input("0.8,0.1,0.1", id="convert-splits", compact=True)
             yield Static("out", classes="field-caption")
             yield Input(placeholder="output folder", id="convert-out", compact=True)
+            yield Static("encoding", classes="field-caption")
+            yield Input("utf-8", id="convert-encoding", compact=True)
         yield Static("", id="convert-options")
         yield Static("Add files with i (type a path, enter).", id="convert-status")
         yield ProgressBar(id="convert-bar", show_eta=False)
@@ -128,12 +141,13 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.query_one("#convert-encoding").styles.width = 10  # TODO(lead): move into screens.css by #convert-seed
         self.query_one("#convert-bar").display = False
         self.query_one("#convert-report-box").display = False
         self.show_plan()
         if self.initial_paths:
             self.pending.extend(path.expanduser().resolve() for path in self.initial_paths)
-            self.read_sources(tuple(self.pending))
+            self.read_pending()
             self.set_focus(self.query_one("#convert-table"))
         else:
             self.set_focus(self.query_one("#convert-path"))
@@ -154,10 +168,14 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
             return
         self.pending.append(path)
         self.say(f"Reading {path.name}…")
-        self.read_sources(tuple(self.pending))
+        self.read_pending()
+
+    def read_pending(self) -> None:
+        """Read the pending files with the plan's reading settings (encoding, skipping bad rows)."""
+        self.read_sources(tuple(self.pending), self.plan.encoding, self.plan.skip_bad_rows)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="convert-read", description="Read file schemas")
-    def read_sources(self, paths: tuple[Path, ...]) -> None:
+    def read_sources(self, paths: tuple[Path, ...], encoding: str = "utf-8", skip_bad_rows: bool = False) -> None:
         """Read each pending file's schema in order; a newer call (more paths) takes over the rest."""
         worker = get_current_worker()
         for path in paths:
@@ -167,9 +185,11 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
                 self.post_message(FolderListed(path, convertible_files(path)))
                 continue
             try:
-                self.post_message(SourceRead(path, read_schema(path)))
+                schema = read_schema(path, encoding=encoding, skip_bad_rows=skip_bad_rows)
             except ConvertError as error:
-                self.post_message(SourceUnreadable(path, error.message))
+                self.post_message(SourceUnreadable(path, error.message, error.setting))
+            else:
+                self.post_message(SourceRead(path, schema))
 
     @on(SourceRead)
     def add_source(self, event: SourceRead) -> None:
@@ -177,6 +197,7 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
         if event.path not in self.pending:
             return  # already handled by an earlier read of the same path
         self.pending.remove(event.path)
+        self.retry.pop(event.path, None)
         try:
             plan = self.plan.add_source(event.schema)
         except ConvertError as error:
@@ -188,7 +209,9 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
         if not self.label_chosen:
             plan = replace(plan, label=guess_label(plan))
         self.plan = plan
-        self.say(f"Added {event.schema.name}: {event.schema.rows} rows, {len(event.schema.columns)} columns.")
+        skipped = event.schema.skipped
+        bad = f", {skipped.count} bad rows skipped ({skipped.where()})" if skipped is not None else ""
+        self.say(f"Added {event.schema.name}: {event.schema.rows} rows, {len(event.schema.columns)} columns{bad}.")
         self.show_plan()
 
     @on(FolderListed)
@@ -203,14 +226,36 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
         known = {schema.path for schema in self.plan.schemas}
         self.pending.extend(path for path in event.files if path not in known and path not in self.pending)
         self.say(f"Reading {len(event.files)} files from {event.folder.name}…")
-        self.read_sources(tuple(self.pending))
+        self.read_pending()
 
     @on(SourceUnreadable)
     def say_unreadable(self, event: SourceUnreadable) -> None:
         """Say why a file could not be added."""
         if event.path in self.pending:
             self.pending.remove(event.path)
-        self.say(f"⚠ {event.text}")
+        if event.setting is not None:
+            self.retry[event.path] = event.setting
+        else:
+            self.retry.pop(event.path, None)
+        self.say(f"⚠ {event.text}{SETTING_HINTS.get(event.setting or '', '')}")
+
+    def retry_for(self, setting: str) -> None:
+        """Read again the files refused for a reason the changed `setting` may fix."""
+        paths = [path for path, wanted in self.retry.items() if wanted == setting and path not in self.pending]
+        if not paths:
+            return
+        self.pending.extend(paths)
+        self.say(f"Reading {', '.join(path.name for path in paths)} again…")
+        self.read_pending()
+
+    @on(Input.Submitted, "#convert-encoding")
+    def set_encoding(self, event: Input.Submitted) -> None:
+        """Enter in the encoding box: files added from now on are read in that encoding (refused ones again)."""
+        encoding = event.value.strip() or "utf-8"
+        self.plan = replace(self.plan, encoding=encoding)
+        self.show_plan()
+        self.say(f"Files added from now on are read as {encoding}.")
+        self.retry_for("encoding")
 
     def action_add_file(self) -> None:
         """Type a path to add."""
@@ -257,7 +302,8 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
         label = self.plan.label or "(none: l picks one)"
         options = (
             f"label * {label} · dedupe (u) {'on' if self.plan.dedupe else 'off'} · "
-            f"source column (s) {'on' if self.plan.add_source_column else 'off'} · - dropped · · null"
+            f"source column (s) {'on' if self.plan.add_source_column else 'off'} · "
+            f"skip bad rows (b) {'on' if self.plan.skip_bad_rows else 'off'} · - dropped · · null"
         )
         self.query_one("#convert-options", Static).update(plain(options))
 
@@ -363,6 +409,13 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
         """Add a `source` column naming each row's file, or not."""
         self.edit(lambda: replace(self.plan, add_source_column=not self.plan.add_source_column))
 
+    def action_toggle_skip_bad_rows(self) -> None:
+        """Skip CSV rows with more fields than the header (counted in the report) in files added from now on,
+        or refuse such files; a file refused for them is read again."""
+        self.edit(lambda: replace(self.plan, skip_bad_rows=not self.plan.skip_bad_rows))
+        if self.plan.skip_bad_rows:
+            self.retry_for("skip_bad_rows")
+
     # Running
 
     def settings_plan(self) -> ConvertPlan:
@@ -408,7 +461,7 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
         except ConvertCancelled as cancelled:
             self.post_message(ConversionEnded("cancelled", cancelled.message))
         except ConvertError as error:
-            self.post_message(ConversionEnded("failed", error.message))
+            self.post_message(ConversionEnded("failed", error.message + SETTING_HINTS.get(error.setting or "", "")))
         except Exception as error:  # a bug, not bad data: still end the run on screen
             self.post_message(ConversionEnded("failed", f"{type(error).__name__}: {error}"))
         else:
