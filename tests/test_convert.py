@@ -357,3 +357,33 @@ def test_ragged_rows_refused_or_skipped_when_asked(tmp_path: Path) -> None:
     schema = read_schema(path, skip_bad_rows=True)
     assert [column.name for column in schema.columns] == ["text", "label"] and schema.rows == 3
     assert schema.skipped is not None and schema.skipped.lines == (2, 6)
+
+
+def test_a_bad_byte_past_the_first_chunk_is_found_at_its_offset(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    head = "text,label\n" + "é,x\n" * 400_000  # 2 MB of two-byte characters, straddling the 1 MiB reads
+    path.write_bytes(head.encode() + b"caf\xe9,y\n")
+    with pytest.raises(ConvertError) as failed:
+        read_schema(path)
+    offset = len(head.encode()) + 3
+    assert failed.value.kind == "bad_encoding" and failed.value.setting == "encoding"
+    assert f"long.csv is not UTF-8 text: byte 0xe9 at offset {offset} (line 400002)" in failed.value.message
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("table.csv", b"PAR1\x15\x04rest", "table.csv is a Parquet file by its first bytes, not text"),
+        ("sheet.csv", b"PK\x03\x04rest", "sheet.csv is a ZIP archive"),
+        ("lines.csv", b'{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}\n', "lines.csv holds JSON, not CSV"),
+        ("wide.csv", b"text,label\r\none,pos,extra\r\ntwo,neg\r\n", "1 row has more fields than its header's 2"),
+    ],
+)
+def test_wrong_extensions_and_ragged_rows_are_named(tmp_path: Path, name: str, content: bytes, words: str) -> None:
+    """Failed before: Parquet or ZIP bytes under .csv were 'invalid JSON', JSON Lines under .csv a CSV of odd
+    column names, and a ragged first row silently shifted the columns."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ConvertError) as failed:
+        read_schema(path)
+    assert failed.value.kind == "bad_file" and words in failed.value.message

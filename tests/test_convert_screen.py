@@ -236,7 +236,8 @@ async def test_encoding_box_and_skip_switch_read_refused_files_again(
         assert "b skips them" in status_of(screen) and len(screen.plan.schemas) == 1
         await pilot.press("escape", "b")
         await wait_until(pilot, lambda: len(screen.plan.schemas) == 2)
-        assert screen.plan.skip_bad_rows and "1 bad rows skipped (line 2)" in status_of(screen)
+        assert screen.plan.skip_bad_rows and "1 bad row skipped (line 2)" in status_of(screen)
+        assert "skip bad rows (b) on" in str(screen.query_one("#convert-options").render())
         assert [column.name for column in screen.plan.schemas[1].columns] == ["text", "label"]
         screen.query_one("#convert-splits").value = "1,0,0"
         await pilot.press("r")

@@ -266,7 +266,8 @@ def run_convert(args: argparse.Namespace) -> int:
             out.print(
                 Text(
                     printable(
-                        f"skipped {source.skipped.count} rows of {source.path.name} with more fields than the "
+                        f"skipped {source.skipped.count} row{'s' if source.skipped.count != 1 else ''} of "
+                        f"{source.path.name} with more fields than the "
                         f"header ({source.skipped.where()})"
                     )
                 )

@@ -35,6 +35,8 @@ def check_decodes(path: Path, encoding: str = "utf-8") -> None:
     with path.open("rb") as stream:
         while True:
             chunk = stream.read(_CHUNK)
+            if offset == 0:
+                _check_not_binary(path, chunk)
             try:
                 decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as error:
@@ -55,6 +57,44 @@ def check_decodes(path: Path, encoding: str = "utf-8") -> None:
                 return
             offset += len(chunk)
             newlines += chunk.count(b"\n")
+
+
+# Signatures of binary files that are often given a text file's extension by mistake.
+_SIGNATURES = (
+    (b"PAR1", "a Parquet file", "give it the .parquet extension"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel workbook is one)", "unpack it, or export the sheet as CSV"),
+    (b"\x1f\x8b", "a gzip archive", "unpack it first"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel or Word file", "export the sheet as CSV"),
+)
+
+
+def _check_not_binary(path: Path, head: bytes) -> None:
+    """Refuse a binary file under a text extension by what it starts with, rather than as badly encoded text."""
+    for signature, what, fix in _SIGNATURES:
+        if head.startswith(signature):
+            raise ConvertError(f"{path.name} is {what} by its first bytes, not text: {fix}", "bad_file")
+
+
+def check_not_json(path: Path, encoding: str = "utf-8") -> None:
+    """Refuse a CSV file whose first line is a JSON object or array: JSON Lines under a .csv name, which pandas
+    would read as a header of odd column names."""
+    import json
+
+    with path.open(encoding=checked_encoding(encoding), errors="replace") as stream:
+        first = next((line for line in stream if line.strip()), "")
+    if not first.lstrip().startswith(("{", "[")):
+        return
+    try:
+        value = json.loads(first)
+    except ValueError:
+        return
+    if isinstance(value, dict | list):
+        kind = "object" if isinstance(value, dict) else "array"
+        raise ConvertError(
+            f"{path.name} holds JSON, not CSV (its first line is a JSON {kind}): "
+            "give it the .jsonl (or .json) extension",
+            "bad_file",
+        )
 
 
 def ragged_rows(path: Path, *, sep: str = ",", encoding: str = "utf-8") -> BadRows | None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hftui.data.convert.checks import check_decodes, checked_encoding, ragged_rows
+from hftui.data.convert.checks import check_decodes, check_not_json, checked_encoding, ragged_rows
 from hftui.data.convert.plan import TABULAR_FORMATS, BadRows, ConvertError, SourceColumn, SourceSchema
 
 # The sampler's format detection and error wording, so the converter and the preview read files the same way.
@@ -93,6 +93,8 @@ def read_table(path: Path, *, encoding: str = "utf-8", skip_bad_rows: bool = Fal
             if encoding != "utf-8":
                 arguments["encoding"] = encoding
         if data_format == "csv":
+            for file in files:
+                check_not_json(file, encoding)
             skipped = _bad_rows(files, arguments.get("sep", ","), encoding, skip_bad_rows)
             if skipped is not None:
                 arguments["skiprows"] = list(skipped.records)

@@ -141,7 +141,8 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#convert-encoding").styles.width = 10  # TODO(lead): move into screens.css by #convert-seed
+        # Not in screens.css (another helper's file in issue 16): to move there beside #convert-seed.
+        self.query_one("#convert-encoding").styles.width = 10
         self.query_one("#convert-bar").display = False
         self.query_one("#convert-report-box").display = False
         self.show_plan()
@@ -210,7 +211,9 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
             plan = replace(plan, label=guess_label(plan))
         self.plan = plan
         skipped = event.schema.skipped
-        bad = f", {skipped.count} bad rows skipped ({skipped.where()})" if skipped is not None else ""
+        bad = ""
+        if skipped is not None:
+            bad = f", {skipped.count} bad row{'s' if skipped.count != 1 else ''} skipped ({skipped.where()})"
         self.say(f"Added {event.schema.name}: {event.schema.rows} rows, {len(event.schema.columns)} columns{bad}.")
         self.show_plan()
 
@@ -303,7 +306,9 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
         options = (
             f"label * {label} · dedupe (u) {'on' if self.plan.dedupe else 'off'} · "
             f"source column (s) {'on' if self.plan.add_source_column else 'off'} · "
-            f"skip bad rows (b) {'on' if self.plan.skip_bad_rows else 'off'} · - dropped · · null"
+            # Shown only when on, so the line still fits 80 columns; a refused file's message names the key.
+            + ("skip bad rows (b) on · " if self.plan.skip_bad_rows else "")
+            + "- dropped · · null"
         )
         self.query_one("#convert-options", Static).update(plain(options))
 
