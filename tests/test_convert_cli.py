@@ -230,3 +230,29 @@ def test_split_errors_are_in_hftuis_words(tmp_path: Path, capsys: pytest.Capture
     assert "n_samples" not in err and "aforementioned" not in err
     assert "validation + test would take all of them" in err and "Give train a larger share" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_more_bad_input_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Failed before: a file as --out gave 'cannot write … File exists' after the work; a JSON array in cp1252
+    had no --encoding; a CSV whose rows are all ragged was read as a shifted table."""
+    good = tmp_path / "good.csv"
+    good.write_text("text,label\n" + "".join(f"t{i},{'ab'[i % 2]}\n" for i in range(20)))
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder\n")
+    with pytest.raises(SystemExit) as exited:
+        main(["convert", str(good), "--label", "label", "--out", str(taken)])
+    assert exited.value.code == 2 and f"the output {taken} is a file; choose a folder" in capsys.readouterr().err
+    assert taken.read_text() == "not a folder\n"
+
+    array = tmp_path / "array.json"
+    array.write_bytes('[{"text": "café", "label": "x"}]'.encode("cp1252"))
+    assert main(["convert", str(array), "--label", "label", "--out", str(tmp_path / "o1"), "--encoding", "cp1252"]) == 1
+    assert "array.json is one JSON array, which can only be read as UTF-8" in " ".join(capsys.readouterr().err.split())
+
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("text,label\na,b,c\nd,e,f\n")
+    out = tmp_path / "o2"
+    assert main(["convert", str(ragged), "--label", "label", "--out", str(out), "--skip-bad-rows"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "ragged.csv has no rows once the 2 with more fields than the header are skipped" in err
+    assert not (tmp_path / "o1").exists() and not out.exists()

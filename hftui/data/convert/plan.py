@@ -410,6 +410,8 @@ def check_plan(plan: ConvertPlan) -> None:
             f"a target column is already named {SOURCE_COLUMN!r}; rename it or leave out the source column",
             "bad_plan",
         )
+    if plan.output.exists() and not plan.output.is_dir():
+        raise ConvertError(f"the output {plan.output} is a file; choose a folder", "would_overwrite")
     inputs = {schema.path.resolve() for schema in plan.schemas}
     for name in (*(f"{split}.parquet" for split in SPLIT_NAMES), "REPORT.md", "report.json"):
         if (plan.output / name).resolve() in inputs:

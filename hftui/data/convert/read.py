@@ -91,6 +91,8 @@ def read_table(path: Path, *, encoding: str = "utf-8", skip_bad_rows: bool = Fal
             for file in files:
                 check_decodes(file, encoding)
             if encoding != "utf-8":
+                if data_format == "json":
+                    _check_json_lines(files)
                 arguments["encoding"] = encoding
         if data_format == "csv":
             for file in files:
@@ -112,7 +114,7 @@ def read_table(path: Path, *, encoding: str = "utf-8", skip_bad_rows: bool = Fal
         while type(cause).__name__ == "DatasetGenerationError" and cause.__cause__ is not None:
             cause = cause.__cause__
         if "corresponds to no data" in str(cause):  # a CSV with a header and no rows
-            raise ConvertError(f"{path.name} has no rows", "empty") from error
+            raise _no_rows(path, skipped) from error
         problem = explain_sample_error(cause, source)
         # pyarrow's "in row N" counts from the start of its block, not the file: the line named before is right.
         message = re.sub(r" in row \d+$", "", problem.message)
@@ -121,8 +123,29 @@ def read_table(path: Path, *, encoding: str = "utf-8", skip_bad_rows: bool = Fal
             message = f"cannot read {path.name} as CSV: {str(cause).strip() or type(cause).__name__}"
         raise ConvertError(message, _error_kind(problem.kind)) from error
     if dataset.num_rows == 0 or not dataset.column_names:
-        raise ConvertError(f"{path.name} has no rows", "empty")
+        raise _no_rows(path, skipped)
     return data_format, dataset, skipped
+
+
+def _no_rows(path: Path, skipped: BadRows | None) -> ConvertError:
+    if skipped is None:
+        return ConvertError(f"{path.name} has no rows", "empty")
+    return ConvertError(
+        f"{path.name} has no rows once the {skipped.count} with more fields than the header are skipped", "empty"
+    )
+
+
+def _check_json_lines(files: Sequence[Path]) -> None:
+    """Refuse a JSON document (an array) in an encoding other than UTF-8: datasets decodes only JSON Lines."""
+    for file in files:
+        with file.open("rb") as stream:
+            head = stream.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        if head.startswith(b"["):
+            raise ConvertError(
+                f"{file.name} is one JSON array, which can only be read as UTF-8: save it as UTF-8, "
+                "or as JSON Lines (one object a line)",
+                "bad_file",
+            )
 
 
 def _bad_rows(files: Sequence[Path], sep: str, encoding: str, skip: bool) -> BadRows | None:
