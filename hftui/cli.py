@@ -1,4 +1,10 @@
-"""The `hftui` command: launch the app, seed and open the offline demo, or run a headless command."""
+"""The `hftui` command: launch the app, seed and open the offline demo, or run a headless command.
+
+`main` is the one place a command's failure becomes what the user sees: hftui's own errors (listed with their
+wording in `hftui/commands/errors.py`) print `error: <message>` and exit 1, or show the command's usage and exit 2
+when the arguments are at fault; Ctrl+C exits 130 with one line; anything else is a bug, shown with its traceback
+and a line asking for a report.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ import sys
 from collections.abc import Sequence
 
 from hftui import __version__
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of stdout (`| head`) went away
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_push_arguments(push)
     card = commands.add_parser("card", help="print a folder's model or dataset card (or a draft) and its problems")
     add_card_arguments(card)
+    # Each command knows its own parser, so an error in its arguments is shown with its usage.
+    for action in (commands, sync_what):
+        for command_parser in action.choices.values():
+            command_parser.set_defaults(command_parser=command_parser)
     return parser
 
 
@@ -121,9 +133,24 @@ def run_demo(*, seed_only: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script and of `python -m hftui`."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Entry point of the console script and of `python -m hftui`: parse, run the command, and turn its failure
+    into a message and an exit status (see the module docstring)."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        try:
+            code = run_command(args)
+            sys.stdout.flush()  # a reader that went away (`| head`) fails here, where it is handled, not at exit
+            return code
+        except Exception as error:
+            return _failed(error, args, parser)
+    except KeyboardInterrupt:
+        print("hftui: interrupted", file=sys.stderr)
+        return 130
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the command `args` name (the app when none); its errors rise to `main`."""
     if args.command == "demo":
         return run_demo(seed_only=args.seed_only)
     if args.command in ("train", "runs"):
@@ -131,38 +158,53 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_train(args) if args.command == "train" else run_runs(args)
     if args.command == "convert":
-        from hftui.commands.convert import ConvertUsageError, run_convert
+        from hftui.commands.convert import run_convert
 
-        try:
-            return run_convert(args)
-        except ConvertUsageError as error:
-            parser.error(str(error))
+        return run_convert(args)
     if args.command in ("push", "card"):
         from hftui.commands.publish import run_card, run_push
 
         return run_push(args) if args.command == "push" else run_card(args)
     if args.command == "analyze":
-        from hftui.commands.analyze import AnalyzeUsageError, run_analyze
+        from hftui.commands.analyze import run_analyze
 
-        try:
-            return run_analyze(args)
-        except AnalyzeUsageError as error:
-            parser.error(str(error))
+        return run_analyze(args)
     if args.command == "datasets" or (args.command == "sync" and args.what == "datasets"):
-        from hftui.commands.datasets import QueryError as DatasetQueryError
         from hftui.commands.datasets import run_datasets, run_sync_datasets
 
-        try:
-            return run_datasets(args) if args.command == "datasets" else run_sync_datasets(args)
-        except DatasetQueryError as error:
-            parser.error(str(error))
+        return run_datasets(args) if args.command == "datasets" else run_sync_datasets(args)
     if args.command in ("models", "sync"):
-        from hftui.commands.models import QueryError, run_models, run_sync_models
+        from hftui.commands.models import run_models, run_sync_models
 
-        try:
-            if args.command == "models":
-                return run_models(args)
-            return run_sync_models(args)
-        except QueryError as error:
-            parser.error(str(error))
+        return run_models(args) if args.command == "models" else run_sync_models(args)
     return run_app(force_offline=args.offline)
+
+
+def _failed(error: Exception, args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """What the user sees when a command raised: usage and exit 2, `error: ...` and exit 1, or the traceback."""
+    if isinstance(error, BrokenPipeError):
+        # Nothing more can reach the reader; point stdout at /dev/null so the exit's flush does not fail again.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is not a file (embedded, or captured by a test)
+            pass
+        return EXIT_BROKEN_PIPE
+    from hftui.commands.errors import known_failure
+
+    failure = known_failure(error)
+    if failure is not None and failure.usage:
+        getattr(args, "command_parser", parser).error(failure.message)  # exits 2
+    if failure is not None:
+        print(f"error: {failure.message}", file=sys.stderr)
+        return failure.exit_code
+    import platform
+    import traceback
+
+    traceback.print_exception(error)
+    command = " ".join(part for part in ("hftui", args.command, getattr(args, "what", None)) if part)
+    print(
+        "hftui: unexpected error; please report it with the traceback above: "
+        f"hftui {__version__}, Python {platform.python_version()}, `{command}`",
+        file=sys.stderr,
+    )
+    return 1

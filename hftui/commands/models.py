@@ -59,7 +59,9 @@ def first_page(search_type: type[RepoSearch], query: object, *, offline: bool, l
     from hftui.hub.index import RepoIndex, default_index_path
     from hftui.hub.settings import HubSettings
 
-    settings = HubSettings.from_environment(force_offline=offline)
+    # A search needs no token status (the client finds the token itself), and reading it here would fail on a
+    # corrupt token file before the offline index could answer.
+    settings = HubSettings.from_environment(force_offline=offline, read_token=False)
     errors = Console(stderr=True)
     with RepoIndex(default_index_path()) as index:
         if index.rebuilt_reason:
@@ -143,7 +145,7 @@ def run_sync(
     from hftui.hub.index import RepoIndex, default_index_path
     from hftui.hub.settings import HubSettings
 
-    settings = HubSettings.from_environment(force_offline=args.offline)
+    settings = HubSettings.from_environment(force_offline=args.offline, read_token=False)
     errors = Console(stderr=True)
     if settings.offline_forced:
         errors.print("sync needs the Hub, and offline mode is on (--offline or HF_HUB_OFFLINE).")

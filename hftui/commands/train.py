@@ -157,6 +157,10 @@ def _train(args: argparse.Namespace) -> int:
         for message in error.problems:
             _say(errors, f"error: {message}", "bold")
         return 2
+    except UnicodeDecodeError as error:  # a spec saved in another encoding, or not a text file at all
+        byte = error.object[error.start : error.start + 1].hex()
+        _say(errors, f"error: {args.spec} is not UTF-8 text: byte 0x{byte} at offset {error.start}", "bold")
+        return 2
     problems = validate(spec, check_sources=not args.no_check)
     for problem in problems:
         _say(errors, f"{problem.severity}: {problem}", "bold" if problem.severity == "error" else None)
@@ -374,7 +378,7 @@ def _event_line(event: RunEvent) -> str | None:
             parts.append(f"epoch {event.number('epoch'):.2f}")
         return "  ".join(parts)
     if event.kind == "eval":
-        metrics = event.get("metrics") or {}
+        metrics = _mapping(event, "metrics")
         shown = [
             f"{name.removeprefix('eval_')} {value:.4f}"
             for name, value in metrics.items()
@@ -387,14 +391,20 @@ def _event_line(event: RunEvent) -> str | None:
     if event.kind == "note":
         return f"{event.get('level', 'info')}: {event.get('message')}"
     if event.kind == "started":
-        trainable, total = event.get("trainable_params") or 0, event.get("total_params") or 0
-        device = event.get("device") or {}
+        trainable, total = event.number("trainable_params") or 0, event.number("total_params") or 0
+        device = _mapping(event, "device")
         resumed = f", resumed from step {event.get('resumed_from_step')}" if event.get("resumed_from") else ""
         return (
-            f"training {trainable:,} of {total:,} parameters for {event.get('max_steps')} steps on "
+            f"training {trainable:,.0f} of {total:,.0f} parameters for {event.get('max_steps')} steps on "
             f"{device.get('kind', '?')} ({event.get('precision')}){resumed}"
         )
     return None
+
+
+def _mapping(event: RunEvent, name: str) -> dict[str, Any]:
+    """A field that should hold an object; {} when an edited or damaged events.jsonl gives something else."""
+    value = event.get(name)
+    return value if isinstance(value, dict) else {}
 
 
 def follow(run_dir: Path, errors: Console) -> int:
@@ -434,7 +444,7 @@ def follow(run_dir: Path, errors: Console) -> int:
     kind = last_lifecycle.kind
     message = last_lifecycle.get("message") or ""
     if kind == "finished":
-        metrics = last_lifecycle.get("metrics") or {}
+        metrics = _mapping(last_lifecycle, "metrics")
         scores = ", ".join(
             f"{name} {metrics[name]:.4f}" for name in ("accuracy", "f1_macro") if isinstance(metrics.get(name), float)
         )
