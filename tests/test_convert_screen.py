@@ -243,3 +243,30 @@ async def test_encoding_box_and_skip_switch_read_refused_files_again(
         await pilot.press("r")
         await wait_until(pilot, lambda: screen.report is not None, timeout=30)
         assert screen.report.skipped_rows == 1
+
+
+async def test_an_unexpected_read_failure_does_not_block_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Failed before: an exception other than ConvertError left the file pending for ever, so r only ever said
+    "Wait until every file is read"."""
+    paths = write_sources(tmp_path / "in")
+    real_read = convert_screen.read_schema
+
+    def flaky_read(path, **settings):  # type: ignore[no-untyped-def]
+        if Path(path).name == "more.jsonl":
+            raise RuntimeError("disk on fire")
+        return real_read(path, **settings)
+
+    monkeypatch.setattr(convert_screen, "read_schema", flaky_read)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = ConvertScreen([paths[0], paths[1]])
+        app.push_screen(screen)
+        await wait_until(pilot, lambda: screen.plan.schemas and not screen.pending, timeout=30)
+        assert [schema.name for schema in screen.plan.schemas] == ["reviews.csv"]
+        assert "cannot read more.jsonl: RuntimeError: disk on fire" in status_of(screen)
+        await pilot.press("r")
+        assert "Wait until every file is read" not in status_of(screen)
+        await wait_until(pilot, lambda: not screen.running, timeout=30)
+        assert app.screen is screen

@@ -189,6 +189,8 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
                 schema = read_schema(path, encoding=encoding, skip_bad_rows=skip_bad_rows)
             except ConvertError as error:
                 self.post_message(SourceUnreadable(path, error.message, error.setting))
+            except Exception as error:  # a bug, not a bad file: the path must still leave `pending`
+                self.post_message(SourceUnreadable(path, f"cannot read {path.name}: {type(error).__name__}: {error}"))
             else:
                 self.post_message(SourceRead(path, schema))
 
