@@ -303,3 +303,22 @@ def test_a_reader_that_goes_away_is_not_a_crash(tmp_path: Path) -> None:
         os.close(write)
     assert result.returncode == 141
     assert result.stderr == ""
+
+
+def test_resume_a_run_whose_spec_is_damaged(tmp_path: Path) -> None:
+    # Was SpecError with a traceback, naming only "spec.json".
+    run = tmp_path / "hftui" / "runs" / "20260101-000000-bert"
+    (run / "checkpoints" / "checkpoint-1").mkdir(parents=True)
+    (run / "spec.json").write_text("{not json")
+    (run / "events.jsonl").write_text('{"event": "launched", "time": 1}\n{"event": "failed", "time": 2}\n')
+    result = hftui(tmp_path, "runs", "resume", run.name, "--detach")
+    assert_error(result, 1, f"{run.name}: spec.json is not valid JSON")
+    assert not (run / "process.json").exists()
+
+
+def test_demo_with_a_home_that_is_a_file(tmp_path: Path) -> None:
+    # Was NotADirectoryError with a traceback.
+    home = tmp_path / "home-file"
+    home.write_text("not a folder")
+    result = hftui(tmp_path, "demo", "--seed-only", HFTUI_HOME=str(home))
+    assert_error(result, 1, f"{home}/demo/", "Not a directory")

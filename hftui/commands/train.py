@@ -301,11 +301,15 @@ def run_runs(args: argparse.Namespace) -> int:
         return 1
     if command == "resume":
         from hftui.train.launch import RunError, resume_run
+        from hftui.train.spec import SpecError
 
         try:
             attempt = resume_run(run_dir)
         except RunError as error:
             _say(errors, f"hftui runs resume: {error}")
+            return 1
+        except SpecError as error:  # the run's spec.json was damaged or edited since it started
+            _say(errors, f"error: {run_dir.name}: {error}")
             return 1
         print(run_dir.name, flush=True)
         _say(errors, f"resumed (attempt {attempt}) from the last checkpoint")
