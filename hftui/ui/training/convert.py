@@ -141,8 +141,6 @@ class ConvertScreen(ReportsWorkerFailures, Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        # Not in screens.css (another helper's file in issue 16): to move there beside #convert-seed.
-        self.query_one("#convert-encoding").styles.width = 10
         self.query_one("#convert-bar").display = False
         self.query_one("#convert-report-box").display = False
         self.show_plan()
