@@ -27,6 +27,7 @@ PROBLEM_KINDS = (
     "file_not_found",
     "rate_limited",
     "server",
+    "bad_answer",
     "disk_full",
     "cancelled",
     "invalid_id",
@@ -168,6 +169,9 @@ def _explain(error: BaseException, repo_id: str | None, endpoint: str | None) ->
     problem = _transport(error, endpoint)
     if problem is not None:
         return problem
+    garbled = _garbled_answer(error, endpoint)
+    if garbled is not None:
+        return garbled
     detail = _short(" ".join(str(error).split()), _MAX_DETAIL)
     text = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
     return HubProblem("unknown", f"Something unexpected went wrong ({text}).")
@@ -258,6 +262,27 @@ def _transport(error: BaseException, endpoint: str | None) -> HubProblem | None:
             f"Could not connect to {host}. Check the network connection (or HF_ENDPOINT), then try again.",
         )
     return None
+
+
+def _garbled_answer(error: BaseException, endpoint: str | None) -> HubProblem | None:
+    """A 200 answer whose body is not the JSON the client expected: an HTML page (a proxy, a captive portal, a
+    wrong HF_ENDPOINT) or JSON cut short by a dropped connection. The client raises json's decode error."""
+    import json
+
+    if not isinstance(error, json.JSONDecodeError):
+        return None
+    where = _host(error, endpoint)
+    if error.doc.lstrip()[:1] == "<":
+        return HubProblem(
+            "bad_answer",
+            f"The server at {where} sent a web page where the Hub's JSON answer should be, so the answer is not JSON hftui "
+            "can read. A proxy or a login portal may be answering, or HF_ENDPOINT points at a web site.",
+        )
+    return HubProblem(
+        "bad_answer",
+        f"The answer from {where} is not JSON hftui can read: it was cut short or garbled "
+        f"(at character {error.pos}). Try again in a moment.",
+    )
 
 
 def _host(error: BaseException, endpoint: str | None) -> str:

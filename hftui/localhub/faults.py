@@ -1,4 +1,5 @@
-"""Fault injection for tests: answer matching requests with an error, hold them, or cut a file body short.
+"""Fault injection for tests: answer matching requests with an error or a garbled body (an HTML page, JSON
+cut short), hold them, or cut a file body short.
 
 Each rule matches a regex on the decoded path (and optionally a method) and is used up after `times` requests.
 """
@@ -43,6 +44,13 @@ class _Fault(_Rule):
 
 
 @dataclass
+class _Garble(_Rule):
+    status: int
+    body: bytes
+    content_type: str
+
+
+@dataclass
 class _Delay(_Rule):
     seconds: float
 
@@ -76,6 +84,7 @@ class FaultInjection:
     def __init__(self) -> None:
         self._rules_lock = threading.Lock()
         self._faults: list[_Fault] = []
+        self._garbles: list[_Garble] = []
         self._delays: list[_Delay] = []
         self._cuts: list[_Cut] = []
 
@@ -100,6 +109,21 @@ class FaultInjection:
         with self._rules_lock:
             self._faults.append(rule)
 
+    def garble(
+        self,
+        path_pattern: str,
+        body: bytes,
+        *,
+        status: int = 200,
+        content_type: str = "text/html; charset=utf-8",
+        times: int | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Answer matching requests with `body` as is: a proxy's HTML page, JSON cut short, and so on."""
+        rule = _Garble(re.compile(path_pattern), times, _upper(method), status, body, content_type)
+        with self._rules_lock:
+            self._garbles.append(rule)
+
     def delay(self, path_pattern: str, seconds: float, *, times: int | None = None, method: str | None = None) -> None:
         """Hold matching requests for `seconds` before answering (to trigger client timeouts)."""
         with self._rules_lock:
@@ -114,6 +138,7 @@ class FaultInjection:
         """Remove every fail/delay/cut rule."""
         with self._rules_lock:
             self._faults.clear()
+            self._garbles.clear()
             self._delays.clear()
             self._cuts.clear()
 
@@ -132,7 +157,10 @@ class FaultInjection:
     def fault_for(self, method: str, path: str) -> Reply | None:
         """The error reply a matching fail rule gives this request, if any."""
         with self._rules_lock:
-            fault = _take(self._faults, method, path)
+            garbled = _take(self._garbles, method, path)
+            fault = None if garbled is not None else _take(self._faults, method, path)
+        if garbled is not None:
+            return Reply(garbled.status, [("Content-Type", garbled.content_type)], garbled.body)
         if fault is None:
             return None
         status = fault.status
