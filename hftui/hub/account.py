@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hftui.hub.settings import TokenStatus, mask_token
+from hftui.hub.settings import TokenStatus, current_token, mask_token
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -58,16 +58,16 @@ class AccountState:
 
 def read_account() -> AccountState:
     """The token in force, its source and the stored named tokens; reads files only, never the network."""
-    from huggingface_hub import constants, get_token
+    from huggingface_hub import constants
     from huggingface_hub.utils import get_stored_tokens
 
-    current = get_token()
+    current, problem = current_token()
     env_override = next((name for name in ENV_TOKEN_NAMES if os.environ.get(name)), None)
     stored = get_stored_tokens()
     token_path = Path(constants.HF_TOKEN_PATH)
     try:
         in_file = token_path.read_text(encoding="utf-8").strip() if token_path.is_file() else None
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         in_file = None
     active_name = next((name for name, token in stored.items() if in_file and token == in_file), None)
     tokens = tuple(
@@ -82,7 +82,7 @@ def read_account() -> AccountState:
         source = f"stored token {active_name}"
     else:
         source = "token file"
-    status = TokenStatus(present=bool(current), source=source, masked=mask_token(current))
+    status = TokenStatus(present=bool(current), source=source, masked=mask_token(current), problem=problem)
     return AccountState(status, tokens, active_name, env_override, token_path, Path(constants.HF_STORED_TOKENS_PATH))
 
 

@@ -30,20 +30,45 @@ class TokenStatus:
     present: bool
     source: str
     masked: str
+    # Set when the token file exists but holds no usable token (not UTF-8, control bytes): what to do about it.
+    problem: str | None = None
 
     @property
     def label(self) -> str:
         """Short text for the status line, e.g. `****abcd (HF_TOKEN)`."""
+        if self.problem:
+            return "token file damaged"
         return f"{self.masked} ({self.source})" if self.present else "no token"
+
+
+def current_token() -> tuple[str | None, str | None]:
+    """The token huggingface_hub would send, or None, and why a token file that is there cannot be used.
+
+    `get_token` decodes the token file as UTF-8 and raises on anything else; a token with control bytes
+    (NULs from a disk error) cannot go in a header either. Both read as "no token" plus the problem.
+    """
+    from huggingface_hub import constants, get_token
+
+    damaged = (
+        f"The token file {constants.HF_TOKEN_PATH} is damaged (%s); log in again with `hf auth login` "
+        "or delete the file."
+    )
+    try:
+        token = get_token()
+    except UnicodeDecodeError:
+        return None, damaged % "it is not UTF-8 text"
+    if token and not token.isprintable():
+        return None, damaged % "it holds control characters"
+    return token, None
 
 
 def read_token_status() -> TokenStatus:
     """Find the token the way huggingface_hub does (HF_TOKEN, then the token file) and describe it."""
-    from huggingface_hub import constants, get_token
+    from huggingface_hub import constants
 
-    token = get_token()
+    token, problem = current_token()
     if not token:
-        return TokenStatus(present=False, source="none", masked=mask_token(None))
+        return TokenStatus(present=False, source="none", masked=mask_token(None), problem=problem)
     if os.environ.get("HF_TOKEN"):
         source = "HF_TOKEN"
     elif os.environ.get("HUGGING_FACE_HUB_TOKEN"):
