@@ -231,9 +231,9 @@ class HfTuiApp(App[None]):
         """A client for the configured endpoint, or None while offline."""
         if self.offline:
             return None
-        from huggingface_hub import HfApi
+        from hftui.hub.client import hub_api
 
-        return HfApi(endpoint=self.settings.endpoint)
+        return hub_api(self.settings.endpoint)
 
     def on_unmount(self) -> None:
         if self._opened_index is not None:

@@ -68,9 +68,9 @@ def first_page(search_type: type[RepoSearch], query: object, *, offline: bool, l
             errors.print(Text(f"note: the local index was rebuilt: {index.rebuilt_reason}"))
         api = None
         if not settings.offline_forced:
-            from huggingface_hub import HfApi
+            from hftui.hub.client import hub_api
 
-            api = HfApi(endpoint=settings.endpoint)
+            api = hub_api(settings.endpoint)
         try:
             return search_type(query, index=index, api=api, page_size=limit).next_page()
         except Exception as error:
@@ -136,11 +136,11 @@ def run_sync(
 ) -> int:
     """Run one listing sync (`sync_models`, `sync_datasets`) with a progress bar on stderr and a summary
     line; `held` says how many rows of that kind the index holds afterwards. Exit 1 when the Hub fails."""
-    from huggingface_hub import HfApi
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from hftui.hub.catalog.sync import SyncProgress
+    from hftui.hub.client import hub_api
     from hftui.hub.errors import explain_hub_error
     from hftui.hub.index import RepoIndex, default_index_path
     from hftui.hub.settings import HubSettings
@@ -158,7 +158,7 @@ def run_sync(
             progress.update(task, completed=step.written)
 
         try:
-            report = sync(query, api=HfApi(endpoint=settings.endpoint), index=index, limit=args.limit, on_progress=show)
+            report = sync(query, api=hub_api(settings.endpoint), index=index, limit=args.limit, on_progress=show)
         except Exception as error:
             progress.stop()
             problem = explain_hub_error(error, endpoint=settings.endpoint)

@@ -75,10 +75,10 @@ def run_card(args: argparse.Namespace) -> int:
 
 def run_push(args: argparse.Namespace) -> int:
     """Plan, check and publish; exit 0 on success, 1 when refused or failed, 130 when interrupted."""
-    from huggingface_hub import HfApi
     from rich.text import Text
 
     from hftui.hub.cards.check import blocking, check_card
+    from hftui.hub.client import hub_api
     from hftui.hub.errors import explain_hub_error
     from hftui.hub.publish import PublishCancelled, PublishRefused, plan_publish, publish
     from hftui.hub.settings import HubSettings
@@ -124,7 +124,7 @@ def run_push(args: argparse.Namespace) -> int:
         with _progress(console, plan.total_bytes) as show:
             result = publish(
                 plan,
-                api=HfApi(endpoint=settings.endpoint),
+                api=hub_api(settings.endpoint),
                 commit_message=args.message,
                 on_progress=show,
                 cancelled=stop.is_set,

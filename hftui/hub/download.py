@@ -195,13 +195,15 @@ def run_download(
     """
     # Resolving once records refs/<revision> as snapshot_download would, and pins every file to one commit
     # even if the branch moves meanwhile. Files go one by one so progress can name the current file.
-    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub import hf_hub_download
     from huggingface_hub.file_download import repo_folder_name
+
+    from hftui.hub.client import hub_api
 
     tracker = _ProgressTracker(plan, on_progress, is_cancelled, min_interval)
     tracker.check_cancelled()
     _check_free_space(Path(cache_dir), plan.bytes_to_download)
-    api = HfApi(endpoint=endpoint, token=token)
+    api = hub_api(endpoint, token)
     revision = api.resolve_revision(
         plan.repo_id, repo_type=plan.repo_type, revision=plan.revision, cache_dir=cache_dir, token=token
     )
