@@ -165,3 +165,13 @@ def test_unreadable_file_gives_a_warning_not_an_exception(tmp_path: Path) -> Non
     folder.mkdir()  # reading a directory fails with IsADirectoryError
     batch = read_events_since(folder, 0)
     assert batch.events == () and batch.warnings
+
+
+def test_a_folder_named_events_jsonl_is_no_events_and_no_more_to_read(tmp_path: Path) -> None:
+    # A folder's size is its directory entry's (4096): `more` said yes for ever and `hftui runs watch` spun.
+    from hftui.train.events import EventTail
+
+    (tmp_path / "events.jsonl").mkdir()
+    tail = EventTail(tmp_path / "events.jsonl")
+    assert tail.read().events == ()
+    assert tail.more is False

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -220,7 +221,7 @@ class EventTail:
     def read(self, *, final: bool = False) -> EventBatch:
         """The events appended since the last read (at most `max_bytes` of them; call again while `more`)."""
         try:
-            size = self.path.stat().st_size
+            size = self._file_size()
         except OSError:
             return EventBatch((), self.offset)
         if size == self.offset and not final:
@@ -241,9 +242,16 @@ class EventTail:
     def more(self) -> bool:
         """Whether the file holds bytes beyond what was read (a read was cut at `max_bytes`)."""
         try:
-            return self.path.stat().st_size > self.offset
+            return self._file_size() > self.offset
         except OSError:
             return False
+
+    def _file_size(self) -> int:
+        """The file's size; a folder in its place (whose size is its directory entry's) counts as no file."""
+        status = self.path.stat()
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError(str(self.path))
+        return status.st_size
 
 
 def _finite(value: Any, nonfinite: dict[str, str], name: str) -> Any:
