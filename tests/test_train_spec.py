@@ -176,3 +176,13 @@ def test_the_example_spec_of_hftui_train_is_a_valid_spec() -> None:
     spec = spec_from_dict(EXAMPLE_SPEC)
     assert spec.lora is not None and spec.lora.target_modules is None
     assert not errors_of([p for p in validate(spec, check_sources=False) if p.field != "dataset.location"])
+
+
+def test_a_spec_that_is_not_utf8_is_a_spec_error_naming_the_byte(tmp_path: Path) -> None:
+    # The app's resume path calls load_spec directly: a raw UnicodeDecodeError used to escape it.
+    from hftui.train.spec import SpecError, load_spec
+
+    (tmp_path / "spec.json").write_bytes(b'{"name": "caf\xe9"}')
+    with pytest.raises(SpecError) as raised:
+        load_spec(tmp_path)
+    assert str(raised.value) == "spec.json is not UTF-8 text: byte 0xe9 at offset 13"

@@ -177,6 +177,9 @@ def load_spec(path: Path) -> RunSpec:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise SpecError([f"{path}: {error.strerror or error}"]) from error
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start]
+        raise SpecError([f"{path.name} is not UTF-8 text: byte 0x{byte:02x} at offset {error.start}"]) from error
     try:
         data = json.loads(text)
     except ValueError as error:
