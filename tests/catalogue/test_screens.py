@@ -100,3 +100,41 @@ async def test_models_list_shows_hostile_task_and_library_as_text(tmp_path: Path
             _assert_no_escapes(app)
     finally:
         hub.stop()
+
+
+BAD_ANALYZER_FILES = {
+    "empty.txt": b"",
+    "latin1.txt": "un film g\xe9nial\n".encode("latin-1"),
+    "picture.png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,  # a PNG cut after its signature
+    "speech.wav": b"this is text, not a RIFF file\n",
+    "nul.txt": b"\x00" * 2048,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_ANALYZER_FILES))
+async def test_analyzer_given_a_bad_file_says_why_and_answers_keys(
+    tmp_path: Path, hftui_home: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    from hftui.ui.analyzer.screen import AnalyzerScreen
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_bytes(BAD_ANALYZER_FILES[name])
+    app = _app("http://127.0.0.1:9", tmp_path / "hub", offline=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, AnalyzerScreen))
+        screen = app.screen
+        assert isinstance(screen, AnalyzerScreen)
+        await pilot.press("i", *f"./{name}", "enter")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        await pilot.press("escape")
+        # Either the file gave inputs a model can be asked about (a decodable text), or it was not added and the
+        # user was told which file and why; never an error notification from a failed worker.
+        notes = [str(n.message) for n in app._notifications]
+        assert not [n for n in app._notifications if n.severity == "error"], notes
+        if not screen.inputs:
+            assert any(name in note for note in notes), notes
+        _assert_no_escapes(app)
+        await pilot.press("m")  # the app still answers keys
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen))
