@@ -242,7 +242,7 @@ def run_convert(args: argparse.Namespace) -> int:
     try:
         plan = plan_from_args(args)
     except ConvertError as error:  # a file that cannot be read (bad arguments are ConvertUsageError: exit 2)
-        errors.print(Text(printable(f"error: {error_text(error)}")))
+        errors.print(Text(printable(f"error: {error_text(error)}")), soft_wrap=True)  # one line, never cut mid-name
         return 1
     out.print(schema_table(plan))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -258,7 +258,7 @@ def run_convert(args: argparse.Namespace) -> int:
             report = convert(plan, progress=show)
         except ConvertError as error:
             progress.stop()
-            errors.print(Text(printable(f"convert failed: {error_text(error)}")))
+            errors.print(Text(printable(f"convert failed: {error_text(error)}")), soft_wrap=True)
             return 1
     out.print(balance_table(report))
     for source in report.sources:

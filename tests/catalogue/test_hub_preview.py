@@ -30,6 +30,15 @@ def no_backoff_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(datasets.config, "STREAMING_READ_RETRY_INTERVAL", 0)
 
 
+@pytest.fixture(autouse=True)
+def own_hf_cache(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache of this test's own: what a failing stream leaves there (a README, refs) must not make a later test
+    in this worker find the dataset 'cached'."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+
+
 def _preview(repo_id: str) -> list[dict[str, object]] | SampleError:
     try:
         rows: list[dict[str, object]] = []
