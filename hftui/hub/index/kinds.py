@@ -22,7 +22,8 @@ from hftui.hub.catalog.query import DatasetQuery, ModelQuery
 from hftui.hub.index.records import DatasetRecord, ModelRecord, RepoRecord, dataset_card_record, model_card_record
 from hftui.hub.index.words import fts_terms, row_words
 
-FACETS = ("task", "library", "language", "license", "author")
+# The facets are the queries' filter fields: one list, in the query types.
+FACETS = ModelQuery.TEXT_FIELDS
 # Each sort of a query and the column it orders by; each kind has an index per sort column.
 SORT_COLUMNS = {
     "trending": "trending_score",
@@ -31,7 +32,7 @@ SORT_COLUMNS = {
     "updated": "last_modified",
     "created": "created_at",
 }
-DATASET_FACETS = ("task_category", "modality", "size_category", "language", "license", "author")
+DATASET_FACETS = DatasetQuery.TEXT_FIELDS
 
 _MODEL_COLUMNS = (
     "repo_id",
