@@ -6,9 +6,14 @@ reports build time, file size and p50/p95 latency of:
 
 * 200 searches, each text + two filters + a sort (varied), first page of 50;
 * the same searches without their text;
-* `facet_counts` for one facet per query (the other filters applied), and `count`;
+* `facet_counts` for one facet per query (the other filters applied), and `count`, each beside the plain
+  GROUP BY over the matching rows (the statement `plan.facet_counts_sql` builds, what facet_counts ran before
+  its in-memory columns), whose answers must be the same (mismatches are counted and printed);
+* typing: every prefix of a few typed queries, each one search per keystroke;
 * a naive baseline in the same run: the same searches as a full-table scan with LIKE, no FTS, no
   index (a sample, since each one reads the whole table).
+
+Each figure line ends with its baseline from the same run where it has one, and the file's size.
 
 Then it writes a 500-repo HF cache with the real layout (models--org--name/{blobs,snapshots/<sha>,refs/main},
 README front matter per repo) and times `scan_local_cache` + `index_cache`, first and second time.
@@ -37,6 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hftui.hub.cache import scan_local_cache
 from hftui.hub.catalog.query import SORTS, ModelQuery
 from hftui.hub.index import ModelRecord, RepoIndex
+from hftui.hub.index.kinds import MODELS
+from hftui.hub.index.plan import facet_counts_sql, plan_query
 
 TASKS = """text-generation text-classification token-classification fill-mask question-answering summarization
 translation feature-extraction sentence-similarity text2text-generation automatic-speech-recognition
@@ -278,6 +285,11 @@ def make_queries(rng: random.Random, sample: list[ModelRecord], count: int) -> l
     return queries
 
 
+def timed_since(started: float) -> float:
+    """Milliseconds since `started` (a perf_counter reading)."""
+    return (time.perf_counter() - started) * 1000
+
+
 def timed(call: Callable[[], object]) -> float:
     """Milliseconds one call takes."""
     started = time.perf_counter()
@@ -383,9 +395,30 @@ def write_cache(root: Path, repos: int, rng: random.Random) -> Path:
     return cache
 
 
-def report(label: str, samples: list[float]) -> None:
-    """One figure line."""
-    print(f"{label:<38}: {percentiles(samples)}")
+FILE_SIZE = ""  # "db 139 MiB", set once the file is built
+
+
+def report(label: str, samples: list[float], baseline: list[float] | None = None) -> None:
+    """One figure line, with the same run's baseline figures where there are some, and the file's size."""
+    line = f"{label:<38}: {percentiles(samples)}"
+    if baseline:
+        ordered = sorted(baseline)
+        p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+        line += f"   | baseline p50 {statistics.median(ordered):7.2f} p95 {p95:7.2f} max {ordered[-1]:7.2f}"
+    print(f"{line}   [{FILE_SIZE}]")
+
+
+def group_by_facet_counts(index: RepoIndex, facet: str, query: ModelQuery) -> list[tuple[str, int]]:
+    """The baseline: the plain GROUP BY over the rows matching `query` without `facet`'s own filter."""
+    assert index._conn is not None
+    others = query.replace(**{facet: None}, sort="trending")
+    plan = plan_query(index._conn, others, MODELS, probe=False)
+    sql, params = facet_counts_sql(plan, MODELS, facet, 50)
+    return [(str(value), int(n)) for value, n in index._conn.execute(sql, params)]
+
+
+TYPED = ["llama instruct", "qwen2 gguf", "mistral 7b instruct", "whisper small", "bert base uncased",
+         "stable diffusion xl", "tiny llama chat", "all minilm l6"]  # fmt: skip
 
 
 def main() -> int:
@@ -425,6 +458,8 @@ def main() -> int:
         print(f"build: {written:,} rows via upsert in {built:.1f} s (incl. making them)")
         print(f"optimize (merge FTS segments, ANALYZE, checkpoint): {optimized:.1f} s")
         print(f"file: {size / 2**20:.0f} MiB")
+        global FILE_SIZE
+        FILE_SIZE = f"db {size / 2**20:.0f} MiB"
         with sqlite3.connect(path) as stats:
             space = stats.execute(
                 "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 12"
@@ -464,14 +499,29 @@ def main() -> int:
         report("count: text + 2 filters", [first_time(lambda q=q: index.count(q)) for q in queries])
         facets = ["task", "library", "language", "license", "author"]
         pairs = [(facets[i % 5], q) for i, q in enumerate(queries)]
-        report(
-            "facet_counts: text + other filter",
-            [first_time(lambda f=f, q=q: index.facet_counts(f, q)) for f, q in pairs],
-        )
         plain = [(facet, q.replace(text="")) for facet, q in pairs]
+        started = time.perf_counter()
+        index.facet_counts("task", ModelQuery(library="gguf"))  # counted in SQL; starts loading the columns
+        first = timed_since(started)
+        for loader in list(index._loaders.values()):
+            loader.join()
+        index.load_facet_columns()  # the datasets' columns too (none here)
+        print(
+            f"facet columns: first filtered facet_counts {first:.0f} ms (a GROUP BY in SQL), the columns loaded"
+            f" in the background {timed_since(started):.0f} ms after it began"
+        )
+        for label, cases in (("text + other filter", pairs), ("other filter, no text", plain)):
+            mine = [first_time(lambda f=f, q=q: index.facet_counts(f, q)) for f, q in cases]
+            plain_sql = [timed(lambda f=f, q=q: group_by_facet_counts(index, f, q)) for f, q in cases]
+            wrong = sum(index.facet_counts(f, q) != group_by_facet_counts(index, f, q) for f, q in cases)
+            report(f"facet_counts: {label}", mine, plain_sql)
+            print(f"    answers differing from the GROUP BY: {wrong} of {len(cases)}")
+        every = [(facet, ModelQuery(**{name: value})) for facet in facets
+                 for name, value in (("gated", False), ("max_parameters", 10**12), ("language", "en"))]  # fmt: skip
         report(
-            "facet_counts: other filter, no text",
-            [first_time(lambda f=f, q=q: index.facet_counts(f, q)) for f, q in plain],
+            "facet_counts: broadest filters",
+            [first_time(lambda f=f, q=q: index.facet_counts(f, q)) for f, q in every],
+            [timed(lambda f=f, q=q: group_by_facet_counts(index, f, q)) for f, q in every],
         )
         for facet, q in plain:
             index.facet_counts(facet, q)
@@ -483,10 +533,29 @@ def main() -> int:
             "facet_counts: unfiltered",
             [timed(lambda f=f: index.facet_counts(f, ModelQuery())) for f in facets * 4],
         )
+        # Two pages of a listing, as a sync writes them: new rows and rewrites of known ones, alike in both.
+        pages = [list(synthetic_records(1000, seed=seed)) for seed in (98, 99)]
+        index.load_facet_columns()
+        started = time.perf_counter()
+        index.upsert(pages[0])
+        with_columns = timed_since(started)
+        index._columns.clear()
+        started = time.perf_counter()
+        index.upsert(pages[1])
+        without = timed_since(started)
+        print(f"upsert of 1,000 rows: {with_columns:.0f} ms with the facet columns loaded, {without:.0f} ms without")
         typing = []
         for text in ("l", "ll", "lla", "llam", "llama", "llama i", "llama ins", "llama instruct"):
             typing.append(timed(lambda t=text: index.search(ModelQuery(text=t, sort="downloads"))))
         print("typing 'llama instruct', ms per keystroke: " + " ".join(f"{ms:.1f}" for ms in typing))
+        keystrokes = []
+        for n, typed in enumerate(TYPED):
+            sort = list(SORTS)[n % len(SORTS)]
+            for end in range(1, len(typed) + 1):
+                if typed[end - 1] != " ":
+                    query = ModelQuery(text=typed[:end], sort=sort)
+                    keystrokes.append(timed(lambda q=query: index.search(q)))
+        report(f"typing {len(TYPED)} queries, each keystroke", keystrokes)
 
         # -- baseline --------------------------------------------------------------------------------------
         conn = sqlite3.connect(path)
@@ -494,8 +563,8 @@ def main() -> int:
         naive_ms = [timed(lambda q=q: naive_search(conn, q)) for q in baseline]
         indexed_ms = [timed(lambda q=q: index.search(q)) for q in baseline]
         conn.close()
-        report("baseline: naive LIKE full scan", naive_ms)
-        report("          indexed, same queries", indexed_ms)
+        report("search, sample of the queries", indexed_ms, naive_ms)
+        print("    (baseline: naive LIKE full scan, no FTS, no index)")
         print(f"          median ratio {statistics.median(naive_ms) / statistics.median(indexed_ms):.0f}x")
 
         # -- the local cache -------------------------------------------------------------------------------

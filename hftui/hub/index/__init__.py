@@ -7,10 +7,11 @@ work the same online and offline.
 
 The modules, in the order a search meets them: `store` (`RepoIndex`: the connection, its lock, writes and
 reads), `plan` (a query as FTS terms and SQL, and the choice between the two plans), `rows` (rows read back,
-merged and written with their FTS terms and facet totals), `cache_fold` (a cache scan folded in), `kinds` (how
-models and datasets are stored, one `RepoKind` each), `words` (the searchable words and fact tokens), `records`
-(`ModelRecord`, `DatasetRecord`, and making them from Hub infos and cards), `schema` (the file: tables, schema
-version, opening, moving a damaged one aside).
+merged and written with their FTS terms and facet totals), `facet_columns` (the facet values held in memory,
+counted for a filtered picker), `cache_fold` (a cache scan folded in), `kinds` (how models and datasets are
+stored, one `RepoKind` each), `words` (the searchable words and fact tokens), `records` (`ModelRecord`,
+`DatasetRecord`, and making them from Hub infos and cards), `schema` (the file: tables, schema version,
+opening, moving a damaged one aside).
 """
 
 from __future__ import annotations

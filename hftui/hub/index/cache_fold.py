@@ -59,7 +59,11 @@ def repos_with_incomplete_blobs(cache_dir: Path, kind: RepoKind) -> dict[str, st
 
 
 def fold_cache(
-    conn: sqlite3.Connection, kind: RepoKind, repos: tuple[CachedRepo, ...], incomplete: dict[str, str]
+    conn: sqlite3.Connection,
+    kind: RepoKind,
+    repos: tuple[CachedRepo, ...],
+    incomplete: dict[str, str],
+    journal: list[dict[str, Any]] | None = None,
 ) -> int:
     """Write the cache state of one kind's repos (see `RepoIndex.index_cache`); returns how many are on disk."""
     existing = existing_rows(conn, [repo.repo_id for repo in repos] + list(incomplete.values()), kind)
@@ -77,5 +81,5 @@ def fold_cache(
         if nocase_key(row["repo_id"]) not in rows:
             row.update(cache_state="remote", cached_revisions=(), size_on_disk=None, card_revision=None)
             rows[nocase_key(row["repo_id"])] = row
-    write_rows(conn, rows.values(), kind)
+    write_rows(conn, rows.values(), kind, journal)
     return on_disk

@@ -15,6 +15,10 @@ How it stays fast at a million rows (bench/index_scale.py measures it):
 * `facet_totals` holds each facet value's count over the whole table (kept in step by every write), so an
   unfiltered picker and `len()` are one lookup; other counts are remembered by the store until the file
   changes.
+* A filtered picker's counts are not run as SQL (`facet_counts_sql` joins the keys table once per matching row:
+  300 ms for a filter matching 300k of 1M rows) but counted on `facet_columns.FacetColumns`, the facet values
+  held in memory as numpy codes; with text, over the FTS match's rowids. `facet_counts_sql` stays the
+  reference the tests and the bench compare them with.
 """
 
 from __future__ import annotations

@@ -136,8 +136,14 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table}(id, {', '.join(columns)}) VALUES ({', '.join('?' * (len(columns) + 1))})"
 
 
-def write_rows(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]], kind: RepoKind) -> None:
-    """Store merged rows: new ones get the next ids; changed terms are replaced in the FTS index."""
+def write_rows(
+    conn: sqlite3.Connection,
+    rows: Iterable[dict[str, Any]],
+    kind: RepoKind,
+    journal: list[dict[str, Any]] | None = None,
+) -> None:
+    """Store merged rows: new ones get the next ids; changed terms are replaced in the FTS index. Each row
+    stored is appended to `journal`, for the in-memory facet columns to follow once the write commits."""
     first_table = kind.tables[0][0]
     next_id = int(conn.execute(f"SELECT coalesce(max(id), 0) FROM {first_table}").fetchone()[0]) + 1
     inserts: dict[str, list[tuple[Any, ...]]] = {table: [] for table, _, _ in kind.tables}
@@ -172,6 +178,8 @@ def write_rows(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]], kind: R
             term_deletes.append((row["id"], row["stored_terms"]))
             term_inserts.append((row["id"], terms))
         row["stored_terms"] = terms
+        if journal is not None:
+            journal.append(row)
     for table, _, columns in kind.tables:
         if updates[table]:
             conn.executemany(

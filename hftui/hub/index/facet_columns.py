@@ -1,0 +1,262 @@
+"""Each row's facet values, parameter count, gating and cache state held in memory as numpy columns of
+integer codes, so a picker's counts over any filtered set are a few vectorised passes instead of one
+B-tree lookup, JSON parse and GROUP BY step per matching row (1M rows, a filter matching 300k: ~300 ms in
+SQL, a few ms here).
+
+The columns are loaded from the file on first use (one scan of the keys table and two FTS look-ups), kept
+in step with this store's own writes (`apply`), and reloaded when another connection writes. They answer
+exactly what `plan.facet_counts_sql` answers: filters are tested by the same facet tokens the FTS index
+holds (`facet_token` of each stored value), values are counted as stored, most common first, ties by value.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from hftui.hub.catalog.query import DatasetQuery, ModelQuery
+from hftui.hub.index.kinds import RepoKind
+from hftui.hub.index.words import CACHED, GATED, facet_token
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+_GROWTH = 1.25  # spare room when ids outgrow the arrays, so a run of inserts does not copy each time
+
+
+def _json_values(text: str | None) -> list[str]:
+    """The values `json_each` yields for a stored JSON list column (strings as stored)."""
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+class _Facet:
+    """One facet's distinct stored values, their codes and the codes of each filter token."""
+
+    def __init__(self, name: str, single: bool) -> None:
+        self.name = name
+        self.single = single
+        self.values: list[str] = []
+        self.code_of: dict[str, int] = {}
+        self.codes_of_token: dict[str, list[int]] = {}
+
+    def code(self, value: str) -> int:
+        code = self.code_of.get(value)
+        if code is None:
+            code = self.code_of[value] = len(self.values)
+            self.values.append(value)
+            # A single-valued column's empty string writes no token (row_words skips it); list items all do.
+            if value or not self.single:
+                self.codes_of_token.setdefault(facet_token(self.name, value), []).append(code)
+        return code
+
+
+class FacetColumns:
+    """The facet columns of one kind's rows, indexed by row id (see the module doc)."""
+
+    def __init__(self, kind: RepoKind) -> None:
+        import numpy as np
+
+        self._np = np
+        self.kind = kind
+        self.facets = {facet: _Facet(facet, True) for facet in kind.single_facets}
+        self.facets.update({facet: _Facet(facet, False) for facet in kind.multi_facets})
+        self.has_parameters = "parameters" in kind.row_columns
+        self.present: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self.gated: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self.cached: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self.parameters: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)
+        self.single: dict[str, npt.NDArray[np.int32]] = {f: np.zeros(0, dtype=np.int32) for f in kind.single_facets}
+        # Multi-valued facets: one entry per (row, value); an updated row's old entries get row -1.
+        self.entry_rows: dict[str, npt.NDArray[np.int64]] = {f: np.zeros(0, dtype=np.int64) for f in kind.multi_facets}
+        self.entry_codes: dict[str, npt.NDArray[np.int32]] = {f: np.zeros(0, dtype=np.int32) for f in kind.multi_facets}
+
+    # -- loading and keeping in step --------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, kind: RepoKind) -> FacetColumns:
+        """Read one kind's columns from the file."""
+        columns = cls(kind)
+        np = columns._np
+        singles = list(kind.single_facets.items())
+        multis = list(kind.multi_facets.items())
+        select = ["id", *(c for _, c in singles), *(c for _, c in multis)]
+        if columns.has_parameters:
+            select.append("parameters")
+        rows = conn.execute(f"SELECT {', '.join(select)} FROM {kind.keys_table}").fetchall()
+        by_column = list(zip(*rows, strict=True)) if rows else [()] * len(select)
+        del rows
+        ids = np.array(by_column[0], dtype=np.int64)
+        columns._grow(int(ids.max()) + 1 if len(ids) else 0, exact=True)
+        columns.present[ids] = True
+        for i, (facet, _) in enumerate(singles, start=1):
+            columns.single[facet][ids] = columns._codes(facet, by_column[i])
+        for i, (facet, _) in enumerate(multis, start=1 + len(singles)):
+            # A million rows hold a few hundred distinct lists: parse each once.
+            distinct = {text: _json_values(text) for text in dict.fromkeys(by_column[i]) if text}
+            entry_rows: list[int] = []
+            entry_values: list[str] = []
+            for row_id, text in zip(by_column[0], by_column[i], strict=True):
+                if text:
+                    values = distinct[text]
+                    entry_rows.extend([row_id] * len(values))
+                    entry_values.extend(values)
+            columns.entry_rows[facet] = np.array(entry_rows, dtype=np.int64)
+            columns.entry_codes[facet] = columns._codes(facet, entry_values)
+        if columns.has_parameters:
+            columns.parameters[ids] = np.array(
+                [np.nan if value is None else value for value in by_column[-1]], dtype=np.float64
+            )
+        # Gating and cache state live in the wide table; their FTS tokens say the same, far cheaper.
+        if kind.gated_tokens:
+            columns.gated[_token_rowids(conn, kind, GATED)] = True
+        columns.cached[_token_rowids(conn, kind, CACHED)] = True
+        return columns
+
+    def _codes(self, facet: str, values: Iterable[str | None]) -> npt.NDArray[np.int32]:
+        """The codes of many stored values (None: -1), new values coded as they come."""
+        info = self.facets[facet]
+        listed = list(values)
+        for value in dict.fromkeys(listed):
+            if value is not None:
+                info.code(value)
+        code_of: dict[str | None, int] = dict(info.code_of.items())
+        code_of[None] = -1
+        return self._np.array(list(map(code_of.__getitem__, listed)), dtype=self._np.int32)
+
+    def _grow(self, size: int, *, exact: bool = False) -> None:
+        np = self._np
+        if size <= len(self.present):
+            return
+        if not exact:
+            size = int(size * _GROWTH) + 16
+        extra = size - len(self.present)
+        self.present = np.concatenate([self.present, np.zeros(extra, dtype=bool)])
+        self.gated = np.concatenate([self.gated, np.zeros(extra, dtype=bool)])
+        self.cached = np.concatenate([self.cached, np.zeros(extra, dtype=bool)])
+        self.parameters = np.concatenate([self.parameters, np.full(extra, np.nan)])
+        for facet, codes in self.single.items():
+            self.single[facet] = np.concatenate([codes, np.full(extra, -1, dtype=np.int32)])
+
+    def apply(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Bring the columns in step with rows just written (merged rows, as `rows.write_rows` stores them)."""
+        np = self._np
+        written = {int(row["id"]): row for row in rows}  # the last write of an id wins, as in the file
+        if not written:
+            return
+        ids = np.fromiter(written, dtype=np.int64, count=len(written))
+        self._grow(int(ids.max()) + 1)
+        self.present[ids] = True
+        self.gated[ids] = [bool(row["gated"]) for row in written.values()]
+        self.cached[ids] = [row["cache_state"] != "remote" for row in written.values()]
+        if self.has_parameters:
+            self.parameters[ids] = [
+                np.nan if row["parameters"] is None else row["parameters"] for row in written.values()
+            ]
+        for facet, column in self.kind.single_facets.items():
+            code = self.facets[facet].code
+            self.single[facet][ids] = [-1 if row[column] is None else code(row[column]) for row in written.values()]
+        for facet, column in self.kind.multi_facets.items():
+            code = self.facets[facet].code
+            entry_rows = self.entry_rows[facet]
+            entry_rows[np.isin(entry_rows, ids)] = -1
+            new_rows = [row_id for row_id, row in written.items() for _ in row[column]]
+            new_codes = [code(value) for row in written.values() for value in row[column]]
+            alive = entry_rows >= 0
+            if alive.sum() * 2 < len(entry_rows):  # mostly rewritten: drop the dead entries
+                entry_rows, self.entry_codes[facet] = entry_rows[alive], self.entry_codes[facet][alive]
+            self.entry_rows[facet] = np.concatenate([entry_rows, np.array(new_rows, dtype=np.int64)])
+            self.entry_codes[facet] = np.concatenate([self.entry_codes[facet], np.array(new_codes, dtype=np.int32)])
+
+    # -- counting ---------------------------------------------------------------------------------------------
+
+    def rows_matching(self, query: ModelQuery | DatasetQuery) -> npt.NDArray[np.bool_]:
+        """A mask by id of the rows matching `query`'s filters (its text aside)."""
+        np = self._np
+        mask = self.present.copy()
+        for facet, info in self.facets.items():
+            value = getattr(query, facet)
+            if not value:
+                continue
+            codes = info.codes_of_token.get(facet_token(facet, value), [])
+            if info.single:
+                column = self.single[facet]
+                mask &= column == codes[0] if len(codes) == 1 else np.isin(column, codes)
+            else:
+                entry_rows = self.entry_rows[facet]
+                hits = entry_rows[np.isin(self.entry_codes[facet], codes) & (entry_rows >= 0)]
+                having = np.zeros(len(mask), dtype=bool)
+                having[hits] = True
+                mask &= having
+        gated = getattr(query, "gated", None)
+        if gated is not None:
+            if not self.kind.gated_tokens:
+                mask[:] = False
+            else:
+                mask &= self.gated if gated else ~self.gated
+        if query.cached_only:
+            mask &= self.cached
+        max_parameters = getattr(query, "max_parameters", None)
+        if max_parameters is not None:
+            mask &= self.parameters <= max_parameters  # NaN (no count) compares false, as NULL <= x does
+        return mask
+
+    def ids_mask(self, ids: npt.NDArray[np.int64], query: ModelQuery | DatasetQuery) -> npt.NDArray[np.bool_]:
+        """A mask of the rows among `ids` (an FTS match, which already tested every token) within the exact
+        parameter bound."""
+        np = self._np
+        mask = np.zeros(len(self.present), dtype=bool)
+        ids = ids[ids < len(mask)]
+        mask[ids] = True
+        mask &= self.present
+        max_parameters = getattr(query, "max_parameters", None)
+        if max_parameters is not None:
+            mask &= self.parameters <= max_parameters
+        return mask
+
+    def counts(self, facet: str, mask: npt.NDArray[np.bool_], limit: int) -> list[tuple[str, int]]:
+        """(value, count) of `facet` over the rows in `mask`, most common first, ties by value."""
+        np = self._np
+        info = self.facets[facet]
+        if limit <= 0 or not info.values:
+            return []
+        if info.single:
+            codes = self.single[facet][mask]
+            codes = codes[codes >= 0]
+        else:
+            entry_rows = self.entry_rows[facet]
+            alive = entry_rows >= 0
+            keep = np.zeros(len(entry_rows), dtype=bool)
+            keep[alive] = mask[entry_rows[alive]]
+            codes = self.entry_codes[facet][keep]
+        counts = np.bincount(codes, minlength=len(info.values))
+        found = np.flatnonzero(counts)
+        if len(found) > limit:
+            # Only values counted at least as often as the limit-th most common can make the list.
+            threshold = np.partition(counts[found], len(found) - limit)[len(found) - limit]
+            found = found[counts[found] >= threshold]
+        values = info.values
+        ranked = sorted(((values[code], int(counts[code])) for code in found.tolist()), key=lambda vn: (-vn[1], vn[0]))
+        return ranked[:limit]
+
+
+def _token_rowids(conn: sqlite3.Connection, kind: RepoKind, token: str) -> list[int]:
+    terms = kind.terms_table
+    return [row[0] for row in conn.execute(f"SELECT rowid FROM {terms} WHERE {terms} MATCH ?", (f'"{token}"',))]
+
+
+def match_rowids(conn: sqlite3.Connection, kind: RepoKind, match: str) -> npt.NDArray[np.int64]:
+    """Every rowid of an FTS match, as an array."""
+    import numpy as np
+
+    terms = kind.terms_table
+    sql = f"SELECT rowid FROM {terms} WHERE {terms} MATCH ?"
+    return np.fromiter((row[0] for row in conn.execute(sql, (match,))), dtype=np.int64)
