@@ -8,9 +8,11 @@ import random
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from hftui.hub.cache import CachedRepo, CachedRevision, CacheScan
 from hftui.hub.catalog.query import DEFAULT_SORT, DatasetQuery, ModelQuery
-from hftui.hub.index import DATASET_FACETS, FACETS, DatasetRecord, ModelRecord, RepoIndex
+from hftui.hub.index import DATASET_FACETS, FACETS, DatasetRecord, ModelRecord, RepoIndex, facet_columns
 from hftui.hub.index.kinds import kind_of
 from hftui.hub.index.plan import facet_counts_sql, plan_query
 
@@ -126,7 +128,9 @@ def cache_scan(tmp_path: Path, repo_ids: list[tuple[str, str]], rng: random.Rand
     return CacheScan(tmp_path, tuple(repos), 10 * len(repos))
 
 
-def test_counts_follow_mixed_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [7, 50_000])
+def test_counts_follow_mixed_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    monkeypatch.setattr(facet_columns, "_CHUNK", chunk)  # loading in many chunks, or in one
     rng = random.Random(17)
     models = [model_record(rng, i) for i in range(300)]
     datasets = [dataset_record(rng, i) for i in range(200)]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+_CHUNK = 50_000  # rows read at a time when loading
 _GROWTH = 1.25  # spare room when ids outgrow the arrays, so a run of inserts does not copy each time
 
 
@@ -91,30 +92,39 @@ class FacetColumns:
         select = ["id", *(c for _, c in singles), *(c for _, c in multis)]
         if columns.has_parameters:
             select.append("parameters")
-        rows = conn.execute(f"SELECT {', '.join(select)} FROM {kind.keys_table}").fetchall()
-        by_column = list(zip(*rows, strict=True)) if rows else [()] * len(select)
-        del rows
-        ids = np.array(by_column[0], dtype=np.int64)
-        columns._grow(int(ids.max()) + 1 if len(ids) else 0, exact=True)
-        columns.present[ids] = True
-        for i, (facet, _) in enumerate(singles, start=1):
-            columns.single[facet][ids] = columns._codes(facet, by_column[i])
-        for i, (facet, _) in enumerate(multis, start=1 + len(singles)):
-            # A million rows hold a few hundred distinct lists: parse each once.
-            distinct = {text: _json_values(text) for text in dict.fromkeys(by_column[i]) if text}
-            entry_rows: list[int] = []
-            entry_values: list[str] = []
-            for row_id, text in zip(by_column[0], by_column[i], strict=True):
-                if text:
-                    values = distinct[text]
-                    entry_rows.extend([row_id] * len(values))
-                    entry_values.extend(values)
-            columns.entry_rows[facet] = np.array(entry_rows, dtype=np.int64)
-            columns.entry_codes[facet] = columns._codes(facet, entry_values)
-        if columns.has_parameters:
-            columns.parameters[ids] = np.array(
-                [np.nan if value is None else value for value in by_column[-1]], dtype=np.float64
-            )
+        top = conn.execute(f"SELECT max(id) FROM {kind.keys_table}").fetchone()[0]
+        columns._grow(int(top) + 1 if top is not None else 0, exact=True)
+        # A million rows hold a few hundred distinct lists: parse each once.
+        parsed: dict[str, dict[str, list[str]]] = {facet: {} for facet in kind.multi_facets}
+        entries: dict[str, list[tuple[Any, Any]]] = {facet: [] for facet in kind.multi_facets}
+        cursor = conn.execute(f"SELECT {', '.join(select)} FROM {kind.keys_table}")
+        # In chunks: a million rows read at once would hold several hundred MB of tuples and strings.
+        while chunk := cursor.fetchmany(_CHUNK):
+            by_column = list(zip(*chunk, strict=True))
+            ids = np.array(by_column[0], dtype=np.int64)
+            columns.present[ids] = True
+            for i, (facet, _) in enumerate(singles, start=1):
+                columns.single[facet][ids] = columns._codes(facet, by_column[i])
+            for i, (facet, _) in enumerate(multis, start=1 + len(singles)):
+                known = parsed[facet]
+                entry_rows: list[int] = []
+                entry_values: list[str] = []
+                for row_id, text in zip(by_column[0], by_column[i], strict=True):
+                    if text:
+                        values = known.get(text)
+                        if values is None:
+                            values = known[text] = _json_values(text)
+                        entry_rows.extend([row_id] * len(values))
+                        entry_values.extend(values)
+                entries[facet].append((np.array(entry_rows, dtype=np.int64), columns._codes(facet, entry_values)))
+            if columns.has_parameters:
+                columns.parameters[ids] = np.array(
+                    [np.nan if value is None else value for value in by_column[-1]], dtype=np.float64
+                )
+        for facet, parts in entries.items():
+            if parts:
+                columns.entry_rows[facet] = np.concatenate([rows for rows, _ in parts])
+                columns.entry_codes[facet] = np.concatenate([codes for _, codes in parts])
         # Gating and cache state live in the wide table; their FTS tokens say the same, far cheaper.
         if kind.gated_tokens:
             columns.gated[_token_rowids(conn, kind, GATED)] = True
