@@ -416,6 +416,7 @@ def follow(run_dir: Path, errors: Console) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from hftui.train.events import TERMINAL_KINDS
+    from hftui.train.folder_changes import FolderChanges
     from hftui.train.follow import RunFollower
     from hftui.train.watch import follow_to_end
 
@@ -429,8 +430,9 @@ def follow(run_dir: Path, errors: Console) -> int:
     progress = Progress(*columns, console=errors, transient=False, auto_refresh=errors.is_terminal)
     task = progress.add_task("starting", total=None, detail="")
     try:
-        with progress:
-            for update in follow_to_end(follower, poll_s=POLL_S):
+        # The changes watch is opened before the first poll, so nothing written after that poll is missed.
+        with progress, FolderChanges(run_dir, poll_s=POLL_S) as changes:
+            for update in follow_to_end(follower, poll_s=POLL_S, changes=changes):
                 for warning in update.warnings:
                     _say(progress.console, f"warning: {warning}")
                 for event in update.events:

@@ -1,4 +1,5 @@
-"""Watching one run: a `RunWatch` polls the folder's follower and folds each poll into a `WatchSnapshot`.
+"""Watching one run: a `RunWatch` polls the folder's follower and folds each poll into a `WatchSnapshot`
+(polled when `folder_changes.FolderChanges` says the folder changed, with a slow safety poll).
 
 The snapshot is a complete picture (curves, latest event of each kind, health alerts, GPU samples, the log
 tail, LoRA facts), so a watcher that falls behind can drop an older one and lose nothing; the run watcher
@@ -18,6 +19,7 @@ from typing import Any
 from hftui.atomic_write import write_text_atomically
 from hftui.hub.plain_text import printable
 from hftui.train.events import TERMINAL_KINDS, RunEvent
+from hftui.train.folder_changes import FolderChanges
 from hftui.train.follow import RunFollower, RunUpdate, follower_for, follower_kind, poll_through
 from hftui.train.health import HealthAlert, HealthMonitor
 from hftui.train.runs import LOG_FILE, MODEL_DIR, checkpoints_of, folder_size, read_log_tail
@@ -353,14 +355,22 @@ def run_has_ended(follower: RunFollower, update: RunUpdate) -> bool:
 
 
 def follow_to_end(
-    follower: RunFollower, *, poll_s: float, wait: Callable[[float], object] = time.sleep
+    follower: RunFollower,
+    *,
+    poll_s: float,
+    wait: Callable[[float], object] = time.sleep,
+    changes: FolderChanges | None = None,
 ) -> Iterator[RunUpdate]:
     """Each poll's update of an hftui run until it has ended (a finished run is replayed); the last update's state
-    says how. Waits `poll_s` after a poll that reached the end of events.jsonl."""
+    says how. After a poll that reached the end of events.jsonl it waits for `changes` (the run folder changing,
+    or its safety poll), else `poll_s`."""
     while True:
         update = follower.poll()
         yield update
         if run_has_ended(follower, update):
             return
         if not update.more:
-            wait(poll_s)
+            if changes is not None:
+                changes.wait()
+            else:
+                wait(poll_s)

@@ -1,6 +1,7 @@
 """Watch one training run live: progress and ETA, loss/eval/learning-rate curves, metrics, GPU, log, LoRA.
 
-A thread worker polls the run's follower every POLL_S seconds and folds what it finds (curves, latest
+A thread worker polls the run's follower whenever the run folder changes (file change notifications, with a
+slow safety poll; every POLL_S seconds where there are none) and folds what it finds (curves, latest
 events, health alerts, log tail, LoRA facts) into a `WatchSnapshot`, a complete picture posted as one
 coalescing message: when the screen falls behind, a newer snapshot replaces an older one and nothing is
 lost. The screen only draws snapshots. A finished run replays the same way (the follower reads its file in
@@ -26,6 +27,7 @@ from textual.worker import get_current_worker
 
 from hftui.hub.plain_text import printable
 from hftui.humanize import human_duration
+from hftui.train.folder_changes import FolderChanges
 from hftui.train.watch import EXPORT_CSV, EXPORT_JSON, LOG_LINES, RunWatch, WatchSnapshot, export_metrics, progress_of
 from hftui.ui.base import ReportsWorkerFailures
 from hftui.ui.messages import Coalescing
@@ -33,7 +35,10 @@ from hftui.ui.training.watch_panels import KIND_NAMES, alerts_text, lora_text, m
 from hftui.ui.untrusted import plain
 from hftui.ui.widgets.curve_plot import CurvePlot
 
+# How often a run is polled where its folder gives no change notifications (else a change wakes the worker).
 POLL_S = 0.2
+# Snapshots of a run written to fast come at most this often.
+BURST_GAP_S = 0.02
 # A replay of a long run posts a snapshot at most this often, so the screen shows it advancing.
 REPLAY_POST_S = 0.1
 
@@ -129,27 +134,37 @@ class RunWatcherScreen(ReportsWorkerFailures, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run-watch", description="Follow the run")
     def follow_run(self) -> None:
-        """Poll the run every POLL_S seconds (at once while replaying) and post each change as a snapshot."""
+        """Poll the run when its folder changes (at once while replaying; every POLL_S s where the filesystem gives
+        no change notifications) and post each change as a snapshot. Leaving the screen ends the wait."""
         worker = get_current_worker()
+        # Opened before the first poll, so a change written after that poll wakes the wait.
+        changes = FolderChanges(self.path, poll_s=POLL_S, stop=worker.cancelled_event)
         try:
-            watch = RunWatch(self.path)
-        except (ValueError, OSError) as error:
-            self.post_message(WatchFailed(str(error)))
-            return
-        last_post = 0.0
-        while not worker.is_cancelled:
-            snapshot = watch.poll()
-            if snapshot is not None and snapshot.replaying:
-                # Many slices of a long file: post now and then, the screen would only redraw them anyway.
-                now = time.monotonic()
-                if now - last_post >= REPLAY_POST_S:
-                    last_post = now
+            try:
+                watch = RunWatch(self.path)
+            except (ValueError, OSError) as error:
+                self.post_message(WatchFailed(str(error)))
+                return
+            last_post = 0.0
+            while not worker.is_cancelled:
+                snapshot = watch.poll()
+                if snapshot is not None and snapshot.replaying:
+                    # Many slices of a long file: post now and then, the screen would only redraw them anyway.
+                    now = time.monotonic()
+                    if now - last_post >= REPLAY_POST_S:
+                        last_post = now
+                        self.post_message(WatchUpdated(snapshot))
+                    continue
+                if snapshot is not None:
+                    last_post = time.monotonic()
                     self.post_message(WatchUpdated(snapshot))
-                continue
-            if snapshot is not None:
-                last_post = time.monotonic()
-                self.post_message(WatchUpdated(snapshot))
-            worker.cancelled_event.wait(POLL_S)
+                if changes.wait() == "changed":
+                    # A burst of writes: one snapshot per BURST_GAP_S at most, so building them never costs frames.
+                    gap = BURST_GAP_S - (time.monotonic() - last_post)
+                    if gap > 0:
+                        worker.cancelled_event.wait(gap)
+        finally:
+            changes.close()
 
     # --- drawing -------------------------------------------------------------------------------------
 
