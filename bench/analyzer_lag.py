@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -63,7 +64,7 @@ def describe(name: str, lags: list[float]) -> str:
     )
 
 
-async def run_app(texts: Path, model: Path, batch_size: int, cache: Path) -> None:
+async def run_app(texts: Path, model: Path, batch_size: int, cache: Path) -> float:
     from textual import events
 
     from hftui.app import HfTuiApp
@@ -127,17 +128,26 @@ async def run_app(texts: Path, model: Path, batch_size: int, cache: Path) -> Non
             print(f"items/s (wall clock from r, in the app):     {job.done / elapsed:,.0f}")
         if quiet is not None:
             print(f"items/s (in the app, no probe, no keys):     {quiet.summary.items_per_s:,.0f}")
+        from hftui.analyze.jobs import threads_beside_event_loop
+
+        print(f"torch threads for the app's jobs: {threads_beside_event_loop()} of {os.cpu_count()} cores")
         print(describe("lag, no job", idle))
         print(describe("lag, job running", running))
         print(describe("lag, warm-up job", warmup))
         print(describe("key to cursor moved", keys))
+        return quiet.summary.items_per_s if quiet is not None else 0.0
 
 
-def run_engine(texts: Path, model: Path, batch_size: int) -> None:
+def run_engine(texts: Path, model: Path, batch_size: int) -> float:
     from hftui.analyze.engine import MultiModalAnalyzer
     from hftui.analyze.events import JobSpec
     from hftui.analyze.sources import collect_inputs
 
+    import torch
+
+    # The app may have given torch fewer threads to leave a core to the event loop; the engine alone, as a
+    # plain script would run it, gets torch's own default: a thread per core.
+    torch.set_num_threads(os.cpu_count() or 1)
     inputs = collect_inputs([texts]).inputs
     analyzer = MultiModalAnalyzer()
     spec = JobSpec(inputs, models={"text-classification": str(model)}, batch_size=batch_size)
@@ -145,7 +155,11 @@ def run_engine(texts: Path, model: Path, batch_size: int) -> None:
     started = time.perf_counter()
     result = analyzer.run(spec)
     elapsed = time.perf_counter() - started
-    print(f"items/s (engine alone, no app):             {result.summary.items_per_s:,.0f} ({elapsed:.2f} s wall)")
+    print(
+        f"items/s (engine alone, no app):             {result.summary.items_per_s:,.0f} ({elapsed:.2f} s wall,"
+        f" {torch.get_num_threads()} torch threads)"
+    )
+    return result.summary.items_per_s
 
 
 def main() -> None:
@@ -161,8 +175,10 @@ def main() -> None:
     texts = work / "texts.txt"
     line = "Sentence {}: I really loved this movie, the story was great.\n"
     texts.write_text("".join(line.format(i) for i in range(args.texts)))
-    asyncio.run(run_app(texts, model, args.batch_size, work / "hub"))
-    run_engine(texts, model, args.batch_size)
+    in_app = asyncio.run(run_app(texts, model, args.batch_size, work / "hub"))
+    alone = run_engine(texts, model, args.batch_size)
+    if alone:
+        print(f"in the app / engine alone (no probe, no keys): {in_app / alone:.2f}")
 
 
 if __name__ == "__main__":

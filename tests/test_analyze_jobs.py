@@ -100,3 +100,35 @@ def test_choices_for_the_next_job() -> None:
         (DEFAULT_MODELS[TEXT], "default", False),
     ]
     assert benchmark_candidates(TEXT, None, ()) == [(DEFAULT_MODELS[TEXT], "default", True)]
+
+
+def test_jobs_beside_the_event_loop_leave_it_a_core() -> None:
+    from hftui.analyze.jobs import threads_beside_event_loop
+
+    assert threads_beside_event_loop(1) == 1
+    assert threads_beside_event_loop(2) == 1
+    assert threads_beside_event_loop(16) == 15
+
+
+def test_run_job_sets_the_threads_it_is_given_in_its_own_thread() -> None:
+    import threading
+
+    import torch
+
+    from hftui.analyze.events import JobSpec
+    from hftui.analyze.jobs import run_job
+    from hftui.analyze.pipelines import PipelineCache
+
+    seen: list[int] = []
+
+    def job() -> None:
+        run_job(
+            JobSpec(()), None, cached_models=(), pipelines=PipelineCache(), on_event=lambda event: None,
+            cancelled=lambda: False, intra_op_threads=1,
+        )
+        seen.append(torch.get_num_threads())
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join()
+    assert seen == [1]

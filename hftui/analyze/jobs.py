@@ -8,6 +8,7 @@ runs a job sees only its spec, its plan and a cancel flag, through `run_job`.
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -194,6 +195,23 @@ def freeze_loaded_objects() -> None:
         gc.freeze()
 
 
+def threads_beside_event_loop(cores: int | None = None) -> int:
+    """How many intra-op threads torch gets when it runs beside an interactive event loop: one core fewer than
+    the machine has (at least one). With a thread per core, torch's threads spin between operations on every
+    core and the loop, the tokenizer and the result handling (all under the GIL) wait for a core; on 2 cores
+    the app ran a job at about half the items/s of the engine alone (bench/analyzer_lag.py)."""
+    return max(1, (cores if cores is not None else os.cpu_count() or 1) - 1)
+
+
+def set_inference_threads(threads: int) -> None:
+    """Give torch's intra-op pool `threads` threads for the calling thread's work (torch's OpenMP setting is the
+    calling thread's own, so a job thread sets it for itself; imports torch, as the job will)."""
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 def run_job(
     spec: JobSpec,
     benchmark: BenchmarkPlan | None,
@@ -202,9 +220,13 @@ def run_job(
     pipelines: PipelineCache,
     on_event: Callable[[AnalyzerEvent | ModelBenchmarked], None],
     cancelled: Callable[[], bool],
+    intra_op_threads: int | None = None,
 ) -> JobResult | BenchmarkResult:
     """Run one job in the calling thread: the benchmark of `benchmark` (with its own one-model cache), else an
-    analysis through `pipelines` (shared with other jobs, so a loaded model serves the next one)."""
+    analysis through `pipelines` (shared with other jobs, so a loaded model serves the next one). With
+    `intra_op_threads`, torch computes on that many threads (None leaves torch's own choice)."""
+    if intra_op_threads is not None:
+        set_inference_threads(intra_op_threads)
     if benchmark is not None:
         return run_benchmark(
             benchmark.task,

@@ -16,7 +16,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from hftui.analyze.events import JobSpec
-from hftui.analyze.jobs import ACTIVE_STATES, AnalyzerJob, BenchmarkPlan, run_job
+from hftui.analyze.jobs import ACTIVE_STATES, AnalyzerJob, BenchmarkPlan, run_job, threads_beside_event_loop
 from hftui.hub.plain_text import printable
 from hftui.ui.analyzer.cells import duration, fit_columns, rate
 from hftui.ui.analyzer.job_results import JobResults
@@ -161,6 +161,7 @@ class JobList(ReportsWorkerFailures, RepoTable):
             pipelines=hub_app(self).analyzer_pipelines,
             on_event=relay,
             cancelled=cancelled,
+            intra_op_threads=threads_beside_event_loop(),
         )
         relay.flush()
         self.post_message(AnalysisEnded(number, outcome))
