@@ -96,7 +96,7 @@ def test_follow_to_end_reads_what_the_wait_woke_for(tmp_path: Path) -> None:
     fcntl.flock(lock, fcntl.LOCK_EX)  # the run counts as running while this test holds its lock, as a worker does
     follower = RunFollower(tmp_path)
     with FolderChanges(tmp_path, poll_s=0.01, notifications=False) as changes:
-        updates = follow_to_end(follower, poll_s=0.01, changes=changes)
+        updates = follow_to_end(follower, changes=changes)
         first = next(updates)
         assert [e.kind for e in first.events] == ["launched", "started"]
         with open(events, "ab") as handle:

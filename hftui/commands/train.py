@@ -432,7 +432,7 @@ def follow(run_dir: Path, errors: Console) -> int:
     try:
         # The changes watch is opened before the first poll, so nothing written after that poll is missed.
         with progress, FolderChanges(run_dir, poll_s=POLL_S) as changes:
-            for update in follow_to_end(follower, poll_s=POLL_S, changes=changes):
+            for update in follow_to_end(follower, changes=changes):
                 for warning in update.warnings:
                     _say(progress.console, f"warning: {warning}")
                 for event in update.events:

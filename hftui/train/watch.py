@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -354,23 +354,14 @@ def run_has_ended(follower: RunFollower, update: RunUpdate) -> bool:
     return not update.alive and update.state.state != "starting"
 
 
-def follow_to_end(
-    follower: RunFollower,
-    *,
-    poll_s: float,
-    wait: Callable[[float], object] = time.sleep,
-    changes: FolderChanges | None = None,
-) -> Iterator[RunUpdate]:
+def follow_to_end(follower: RunFollower, *, changes: FolderChanges) -> Iterator[RunUpdate]:
     """Each poll's update of an hftui run until it has ended (a finished run is replayed); the last update's state
     says how. After a poll that reached the end of events.jsonl it waits for `changes` (the run folder changing,
-    or its safety poll), else `poll_s`."""
+    its safety poll, or its poll interval where there are no notifications)."""
     while True:
         update = follower.poll()
         yield update
         if run_has_ended(follower, update):
             return
         if not update.more:
-            if changes is not None:
-                changes.wait()
-            else:
-                wait(poll_s)
+            changes.wait()
