@@ -167,6 +167,7 @@ class HfTuiApp(App[None]):
             index = self._opened_index
         index.index_cache(scan)
         self.post_message(IndexReady(index, index.rebuilt_reason))
+        index.start_loading_columns()  # searches and pickers use SQL alone until they are loaded
 
     @on(HubProbed)
     def record_reachability(self, event: HubProbed) -> None:

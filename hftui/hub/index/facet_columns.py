@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from hftui.hub.catalog.query import DatasetQuery, ModelQuery
-from hftui.hub.index.kinds import RepoKind
-from hftui.hub.index.words import CACHED, GATED, facet_token
+from hftui.hub.index.kinds import SORT_COLUMNS, RepoKind
+from hftui.hub.index.vocabulary import Vocabulary
+from hftui.hub.index.words import CACHED, GATED, NOT_GATED, PARAMETER_PREFIX, facet_token
 
 if TYPE_CHECKING:
     import numpy as np
@@ -79,17 +80,26 @@ class FacetColumns:
         # Multi-valued facets: one entry per (row, value); an updated row's old entries get row -1.
         self.entry_rows: dict[str, npt.NDArray[np.int64]] = {f: np.zeros(0, dtype=np.int64) for f in kind.multi_facets}
         self.entry_codes: dict[str, npt.NDArray[np.int32]] = {f: np.zeros(0, dtype=np.int32) for f in kind.multi_facets}
+        # Each sort's column (NULL as -inf, which sorts last best-first, as NULL does in SQL's DESC).
+        self.sort_values: dict[str, npt.NDArray[np.float64]] = {
+            column: np.zeros(0, dtype=np.float64) for column in SORT_COLUMNS.values()
+        }
+        self.vocabulary = Vocabulary()
+        # Masks and shares of filter tokens (see `token_rows`), dropped at each write.
+        self._token_masks: dict[str, npt.NDArray[np.bool_]] = {}
+        self._token_shares: dict[str, float] = {}
 
     # -- loading and keeping in step --------------------------------------------------------------------------
 
     @classmethod
     def load(cls, conn: sqlite3.Connection, kind: RepoKind) -> FacetColumns:
-        """Read one kind's columns from the file."""
+        """Read one kind's columns from the file (`conn` prepared by `Vocabulary.prepare`)."""
         columns = cls(kind)
         np = columns._np
         singles = list(kind.single_facets.items())
         multis = list(kind.multi_facets.items())
-        select = ["id", *(c for _, c in singles), *(c for _, c in multis)]
+        sorts = list(SORT_COLUMNS.values())
+        select = ["id", *(c for _, c in singles), *(c for _, c in multis), *sorts]
         if columns.has_parameters:
             select.append("parameters")
         top = conn.execute(f"SELECT max(id) FROM {kind.keys_table}").fetchone()[0]
@@ -117,6 +127,8 @@ class FacetColumns:
                         entry_rows.extend([row_id] * len(values))
                         entry_values.extend(values)
                 entries[facet].append((np.array(entry_rows, dtype=np.int64), columns._codes(facet, entry_values)))
+            for i, column in enumerate(sorts, start=1 + len(singles) + len(multis)):
+                columns.sort_values[column][ids] = _sort_keys(np, by_column[i])
             if columns.has_parameters:
                 columns.parameters[ids] = np.array(
                     [np.nan if value is None else value for value in by_column[-1]], dtype=np.float64
@@ -129,6 +141,7 @@ class FacetColumns:
         if kind.gated_tokens:
             columns.gated[_token_rowids(conn, kind, GATED)] = True
         columns.cached[_token_rowids(conn, kind, CACHED)] = True
+        columns.vocabulary = Vocabulary.load(conn, kind)
         return columns
 
     def _codes(self, facet: str, values: Iterable[str | None]) -> npt.NDArray[np.int32]:
@@ -153,6 +166,8 @@ class FacetColumns:
         self.gated = np.concatenate([self.gated, np.zeros(extra, dtype=bool)])
         self.cached = np.concatenate([self.cached, np.zeros(extra, dtype=bool)])
         self.parameters = np.concatenate([self.parameters, np.full(extra, np.nan)])
+        for column, values in self.sort_values.items():
+            self.sort_values[column] = np.concatenate([values, np.full(extra, -np.inf)])
         for facet, codes in self.single.items():
             self.single[facet] = np.concatenate([codes, np.full(extra, -1, dtype=np.int32)])
 
@@ -162,6 +177,8 @@ class FacetColumns:
         written = {int(row["id"]): row for row in rows}  # the last write of an id wins, as in the file
         if not written:
             return
+        self._token_masks.clear()
+        self._token_shares.clear()
         ids = np.fromiter(written, dtype=np.int64, count=len(written))
         self._grow(int(ids.max()) + 1)
         self.present[ids] = True
@@ -171,6 +188,10 @@ class FacetColumns:
             self.parameters[ids] = [
                 np.nan if row["parameters"] is None else row["parameters"] for row in written.values()
             ]
+        for column in self.sort_values:
+            self.sort_values[column][ids] = _sort_keys(np, [row[column] for row in written.values()])
+        for row in written.values():
+            self.vocabulary.add(row["words"].split())
         for facet, column in self.kind.single_facets.items():
             code = self.facets[facet].code
             self.single[facet][ids] = [-1 if row[column] is None else code(row[column]) for row in written.values()]
@@ -256,6 +277,97 @@ class FacetColumns:
         values = info.values
         ranked = sorted(((values[code], int(counts[code])) for code in found.tolist()), key=lambda vn: (-vn[1], vn[0]))
         return ranked[:limit]
+
+    def token_rows(self, token: str) -> npt.NDArray[np.bool_]:
+        """A mask by id of the rows whose FTS terms hold `token` (a facet, gating, cached or parameter token),
+        remembered until the next write."""
+        mask = self._token_masks.get(token)
+        if mask is None:
+            mask = self._token_masks[token] = self._rows_with(token)
+        return mask
+
+    def share(self, token: str) -> float:
+        """The share of rows holding `token`, remembered until the next write."""
+        share = self._token_shares.get(token)
+        if share is None:
+            rows = int(self._np.count_nonzero(self.present))
+            held = int(self._np.count_nonzero(self.token_rows(token)))
+            share = self._token_shares[token] = held / rows if rows else 0.0
+        return share
+
+    def _rows_with(self, token: str) -> npt.NDArray[np.bool_]:
+        np = self._np
+        if token == CACHED:
+            return self.cached & self.present
+        if self.kind.gated_tokens and token in (GATED, NOT_GATED):
+            return (self.gated if token == GATED else ~self.gated) & self.present
+        if self.has_parameters and token.startswith(PARAMETER_PREFIX):
+            try:
+                step = int(token.removeprefix(PARAMETER_PREFIX))
+            except ValueError:
+                return np.zeros(len(self.present), dtype=bool)
+            return self.parameters <= step  # NaN (no count) compares false: such rows carry no parameter token
+        mask = np.zeros(len(self.present), dtype=bool)
+        for facet, info in self.facets.items():
+            codes = info.codes_of_token.get(token)
+            if not codes:
+                continue
+            # A table by code (its last entry, for code -1, False): one gather, where isin sorts (1M rows: ~1
+            # ms against ~10).
+            wanted = np.zeros(len(info.values) + 1, dtype=bool)
+            wanted[codes] = True
+            if info.single:
+                mask |= wanted[self.single[facet]]
+            else:
+                entry_rows = self.entry_rows[facet]
+                mask[entry_rows[wanted[self.entry_codes[facet]] & (entry_rows >= 0)]] = True
+        return mask
+
+    def page(
+        self,
+        ids: Iterable[int],
+        tokens: Iterable[str],
+        sort_column: str,
+        max_parameters: int | None,
+        limit: int,
+        offset: int,
+    ) -> list[int]:
+        """One page of `ids` (an FTS match) holding every one of `tokens` (those the match left out) and within
+        the exact parameter bound, best first by `sort_column`, ties the later-indexed first: what
+        `plan.page_sql` answers for the match plan, without looking up and sorting each matched row in SQL
+        (8,000 matches: ~8 ms there, well under 1 ms here)."""
+        np = self._np
+        found = np.fromiter(ids, dtype=np.int64)
+        found = found[found < len(self.present)]
+        found = found[self.present[found]]
+        for token in tokens:
+            found = found[self.token_rows(token)[found]]
+        if max_parameters is not None:
+            found = found[self.parameters[found] <= max_parameters]
+        end = offset + limit
+        if end <= 0 or len(found) <= offset:
+            return []
+        values = self.sort_values[sort_column][found]
+        if end < len(found):
+            # Only rows valued at least as high as the end-th best can be on the page: sort just those.
+            threshold = np.partition(values, len(values) - end)[len(values) - end]
+            keep = values >= threshold
+            found, values = found[keep], values[keep]
+        order = np.lexsort((-found, -values))  # best value first, then the highest id
+        return found[order[offset:end]].tolist()
+
+
+def _sort_keys(np: Any, values: Iterable[object]) -> npt.NDArray[np.float64]:
+    """Stored sort values as floats: NULL as -inf; text or bytes, which SQL sorts above every number, as +inf."""
+    return np.array([_sort_key(value) for value in values], dtype=np.float64)
+
+
+def _sort_key(value: object) -> float:
+    if value is None:
+        return float("-inf")
+    if isinstance(value, int | float):
+        return float(value)
+    return float("inf")
 
 
 def _token_rowids(conn: sqlite3.Connection, kind: RepoKind, token: str) -> list[int]:

@@ -19,6 +19,9 @@ How it stays fast at a million rows (bench/index_scale.py measures it):
   300 ms for a filter matching 300k of 1M rows) but counted on `facet_columns.FacetColumns`, the facet values
   held in memory as numpy codes; with text, over the FTS match's rowids. `facet_counts_sql` stays the
   reference the tests and the bench compare them with.
+* With those columns loaded, `plan_query` spells a long last prefix by their vocabulary (`prefix_term`) and
+  leaves common filter tokens out of the probe, and `RepoIndex.search` sorts the match plan's rowids on them
+  (`FacetColumns.page`) instead of running `page_sql`; tests compare both ways page for page.
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ import json
 import re
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hftui.hub.catalog.query import DatasetQuery, ModelQuery
 from hftui.hub.index.kinds import SORT_COLUMNS, RepoKind
+from hftui.hub.index.vocabulary import INDEXED_PREFIX
 from hftui.hub.index.words import CACHED, GATED, NOT_GATED, PARAMETER_STEPS, facet_token, parameter_token, search_words
 
 # Above this many FTS matches, walking the sort index beats fetching and sorting every match
@@ -39,6 +43,16 @@ from hftui.hub.index.words import CACHED, GATED, NOT_GATED, PARAMETER_STEPS, fac
 MATCH_CAP = 8_000
 # A facet value the scan plan can compare on its column (see `Plan.scan_key_conditions`).
 _PLAIN_FACET_VALUE = re.compile(r"[!-~]+")
+# A typed prefix longer than the prefix indexes is spelled as an OR of at most this many whole terms.
+PREFIX_TERMS_CAP = 32
+
+# With the in-memory columns, a filter token on more than this share of rows is left out of the FTS probe and
+# tested on the columns (see `plan_query`).
+COMMON_TOKEN_SHARE = 0.2
+
+if TYPE_CHECKING:
+    from hftui.hub.index.facet_columns import FacetColumns
+    from hftui.hub.index.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,8 @@ class Plan:
     matched_ids: tuple[int, ...] | None = None
     # (column, value) of single-valued facet filters whose value is plain ASCII: see `scan_key_conditions`.
     key_tests: tuple[tuple[str, str], ...] = ()
+    # Tokens of `match` the probe left out, to be tested on the in-memory columns (`FacetColumns.page`).
+    column_tokens: tuple[str, ...] = ()
 
     @property
     def filtered(self) -> bool:
@@ -83,16 +99,44 @@ class Plan:
         return where, params
 
 
+def prefix_term(word: str, vocabulary: Vocabulary | None) -> str:
+    """The FTS expression for rows with a word starting with `word`.
+
+    Up to `INDEXED_PREFIX` characters the prefix index answers `"word"*` at once; a longer prefix query makes
+    FTS5 merge the doclists of every term it covers before the first rowid (see `vocabulary`), so where the
+    vocabulary is at hand the prefix is spelled as the whole terms it covers: the same rows, read lazily."""
+    if vocabulary is None or len(word) <= INDEXED_PREFIX:
+        return f'"{word}"*'
+    covered = vocabulary.starting_with(word, PREFIX_TERMS_CAP)
+    if covered is None:
+        return f'"{word}"*'
+    if not covered:  # no term starts with it: the whole word, absent too, matches nothing at once
+        return f'"{word}"'
+    return "(" + " OR ".join(f'"{term}"' for term in covered) + ")"
+
+
 def plan_query(
-    conn: sqlite3.Connection, query: ModelQuery | DatasetQuery, kind: RepoKind, *, probe: bool = True
+    conn: sqlite3.Connection,
+    query: ModelQuery | DatasetQuery,
+    kind: RepoKind,
+    *,
+    probe: bool = True,
+    columns: FacetColumns | None = None,
 ) -> Plan:
-    """Turn a query into FTS terms and `words` tests, and (when `probe`) choose the search plan."""
+    """Turn a query into FTS terms and `words` tests, and (when `probe`) choose the search plan.
+
+    With the index's in-memory `columns`, a long last prefix is spelled as the terms their vocabulary says it
+    covers (`prefix_term`), and the probe leaves out filter tokens on more than `COMMON_TOKEN_SHARE` of the rows:
+    such a token narrows the match little but makes FTS step through a doclist of most of the table for every
+    row it returns (1M rows: "not gated" and "library transformers" took a probe from 3 to 15-25 ms). The plan
+    lists them in `column_tokens`, for `FacetColumns.page` to test on the probe's rowids."""
+    vocabulary = columns.vocabulary if columns is not None else None
     terms: list[str] = []
     tests: list[str] = []
     words = search_words(query.text)
     for i, word in enumerate(words):
         if i == len(words) - 1:  # typing-as-you-search: the last word is a prefix, earlier ones are whole
-            terms.append(f'"{word}"*')
+            terms.append(prefix_term(word, vocabulary))
             tests.append(f" {word}")
         else:
             terms.append(f'"{word}"')
@@ -116,13 +160,26 @@ def plan_query(
     if max_parameters is not None:
         step = bisect.bisect_left(PARAMETER_STEPS, max_parameters)
         if step < len(PARAMETER_STEPS):  # a superset; the exact bound is checked on model_keys
-            terms.append(f'"{parameter_token(PARAMETER_STEPS[step])}"')
+            tokens.append(parameter_token(PARAMETER_STEPS[step]))
+            terms.append(f'"{tokens[-1]}"')
     match = " AND ".join(terms) if terms else None
     scan, matched_ids = match is None, None
+    column_tokens: tuple[str, ...] = ()
     if match is not None and probe:
-        matched_ids = _capped_match(conn, match, kind)
+        if columns is not None:
+            column_tokens = tuple(token for token in tokens if columns.share(token) > COMMON_TOKEN_SHARE)
+        if column_tokens:
+            kept = [term for term in terms if term.strip('"') not in column_tokens]
+            # With every term common, as many rows match as the sort index needs to fill a page at once.
+            matched_ids = _capped_match(conn, " AND ".join(kept), kind) if kept else None
+            if matched_ids is None:
+                # Too many without the common tokens; with them the match may still be small (a text common
+                # on its own, rare under these filters), which the scan would walk far to fill a page with.
+                column_tokens = ()
+        if not column_tokens:
+            matched_ids = _capped_match(conn, match, kind)
         scan = matched_ids is None
-    return Plan(match, max_parameters, tuple(tests), scan, matched_ids, key_tests)
+    return Plan(match, max_parameters, tuple(tests), scan, matched_ids, key_tests, column_tokens)
 
 
 def _capped_match(conn: sqlite3.Connection, match: str, kind: RepoKind) -> tuple[int, ...] | None:

@@ -15,7 +15,7 @@ from hftui.hub.cache import CacheScan
 from hftui.hub.catalog.query import DEFAULT_SORT, DatasetQuery, ModelQuery
 from hftui.hub.index.cache_fold import fold_cache, repos_with_incomplete_blobs
 from hftui.hub.index.facet_columns import FacetColumns, match_rowids
-from hftui.hub.index.kinds import DATASETS, KINDS, MODELS, RepoKind, kind_of
+from hftui.hub.index.kinds import DATASETS, KINDS, MODELS, SORT_COLUMNS, RepoKind, kind_of
 from hftui.hub.index.plan import count_sql, facet_counts_sql, page_sql, plan_query
 from hftui.hub.index.records import (
     CACHE_STATES,
@@ -27,6 +27,7 @@ from hftui.hub.index.records import (
 )
 from hftui.hub.index.rows import existing_rows, merge, nocase_key, record_by_repo_id, records_by_id, total, write_rows
 from hftui.hub.index.schema import describe_failure, is_corruption, move_aside, open_index_file
+from hftui.hub.index.vocabulary import Vocabulary
 from hftui.hub.index.words import search_words
 
 if TYPE_CHECKING:
@@ -128,9 +129,24 @@ class RepoIndex:
 
     def load_facet_columns(self) -> None:
         """Load the facet columns of models and datasets now and wait for them (`facet_counts` otherwise loads
-        them in the background on first use and counts in SQL meanwhile)."""
+        them in the background on first use and counts in SQL meanwhile); a background load under way is waited
+        for, not repeated."""
         for kind in KINDS:
+            with self._lock:
+                loader = self._loaders.get(kind.repo_type)
+            if loader is not None:
+                loader.join()
             self._load_columns(kind)
+
+    def start_loading_columns(self) -> None:
+        """Start loading the in-memory columns of models and datasets in the background, where they are not
+        loaded and current already (the app does at start-up, so the first search and picker find them)."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            for kind in KINDS:
+                self._current_columns(conn, kind)
+
+        self._run(work)
 
     def _current_columns(self, conn: sqlite3.Connection, kind: RepoKind) -> FacetColumns | None:
         """`kind`'s facet columns if they hold what the file holds now; else None, and a load is started."""
@@ -159,6 +175,7 @@ class RepoIndex:
                     return
                 reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
                 try:
+                    Vocabulary.prepare(reader, kind)
                     reader.execute("PRAGMA query_only=1")
                     reader.execute("BEGIN")  # the snapshot starts with the first read, still under the lock
                     reader.execute(f"SELECT 1 FROM {kind.keys_table} LIMIT 1").fetchall()
@@ -320,7 +337,13 @@ class RepoIndex:
 
     def explain(self, query: ModelQuery | DatasetQuery) -> str:
         """Which plan `search` uses for `query`: "match" (FTS first) or "scan" (sort index first)."""
-        return self._run(lambda conn: "scan" if plan_query(conn, query, kind_of(query)).scan else "match")
+        kind = kind_of(query)
+
+        def work(conn: sqlite3.Connection) -> str:
+            columns = self._current_columns(conn, kind)
+            return "scan" if plan_query(conn, query, kind, columns=columns).scan else "match"
+
+        return self._run(work)
 
     @overload
     def search(self, query: ModelQuery, *, limit: int = 50, offset: int = 0) -> list[ModelRecord]: ...
@@ -330,7 +353,9 @@ class RepoIndex:
         """One page of models (for a `ModelQuery`) or datasets (`DatasetQuery`) matching `query`, best first by
         its sort (ties: the later-indexed first).
 
-        Records in a page leave `card_text` None to keep pages light; `get`/`get_dataset` return it.
+        Records in a page leave `card_text` None to keep pages light; `get`/`get_dataset` return it. Once the
+        in-memory columns are loaded (`FacetColumns`, started on first use), a long typed prefix is spelled by
+        their vocabulary and the FTS plan's matches are sorted on their sort columns; the answers are the same.
         """
         limit, offset = max(0, int(limit)), max(0, int(offset))
         if limit == 0:
@@ -338,10 +363,18 @@ class RepoIndex:
         kind = kind_of(query)
 
         def work(conn: sqlite3.Connection) -> list[RepoRecord]:
-            statement = page_sql(plan_query(conn, query, kind), kind, query.sort, limit, offset)
-            if statement is None:
-                return []
-            ids = [row[0] for row in conn.execute(*statement)]
+            columns = self._current_columns(conn, kind)
+            plan = plan_query(conn, query, kind, columns=columns)
+            if columns is not None and plan.matched_ids is not None:
+                sort_column = SORT_COLUMNS[query.sort]
+                ids = columns.page(
+                    plan.matched_ids, plan.column_tokens, sort_column, plan.max_parameters, limit, offset
+                )
+            else:
+                statement = page_sql(plan, kind, query.sort, limit, offset)
+                if statement is None:
+                    return []
+                ids = [row[0] for row in conn.execute(*statement)]
             return records_by_id(conn, ids, kind)
 
         return self._run(work)
@@ -351,7 +384,8 @@ class RepoIndex:
         kind = kind_of(query)
 
         def work(conn: sqlite3.Connection) -> int:
-            plan = plan_query(conn, query, kind, probe=False)
+            columns = self._current_columns(conn, kind)
+            plan = plan_query(conn, query, kind, probe=False, columns=columns)
             if not plan.filtered:
                 return total(conn, kind)
             sql, params = count_sql(plan, kind)
@@ -374,13 +408,13 @@ class RepoIndex:
         limit = max(0, int(limit))
 
         def work(conn: sqlite3.Connection) -> list[tuple[str, int]]:
-            plan = plan_query(conn, others, kind, probe=False)
+            columns = self._current_columns(conn, kind)
+            plan = plan_query(conn, others, kind, probe=False, columns=columns)
             if not plan.filtered:  # the kept totals: one lookup
                 sql, params = facet_counts_sql(plan, kind, facet, limit)
                 return [(str(value), int(n)) for value, n in conn.execute(sql, params)]
 
             def compute() -> tuple[tuple[str, int], ...]:
-                columns = self._current_columns(conn, kind)
                 if columns is None:  # still loading: the plain GROUP BY, same answer, slower
                     sql, params = facet_counts_sql(plan, kind, facet, limit)
                     return tuple((str(value), int(n)) for value, n in conn.execute(sql, params))

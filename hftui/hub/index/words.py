@@ -137,9 +137,12 @@ def row_words(row: dict[str, Any], facet_columns: Iterable[tuple[str, str]], *, 
     return " " + " ".join(dict.fromkeys(words)) + " "
 
 
+PARAMETER_PREFIX = "_p_"
+
+
 def parameter_token(step: int) -> str:
     """The token every model of at most `step` parameters carries in the FTS index."""
-    return f"_p_{step}"
+    return f"{PARAMETER_PREFIX}{step}"
 
 
 @lru_cache(maxsize=4096)
