@@ -139,11 +139,11 @@ async def run_app(texts: Path, model: Path, batch_size: int, cache: Path) -> flo
 
 
 def run_engine(texts: Path, model: Path, batch_size: int) -> float:
+    import torch
+
     from hftui.analyze.engine import MultiModalAnalyzer
     from hftui.analyze.events import JobSpec
     from hftui.analyze.sources import collect_inputs
-
-    import torch
 
     # The app may have given torch fewer threads to leave a core to the event loop; the engine alone, as a
     # plain script would run it, gets torch's own default: a thread per core.

@@ -275,8 +275,8 @@ def _garbled_answer(error: BaseException, endpoint: str | None) -> HubProblem | 
     if error.doc.lstrip()[:1] == "<":
         return HubProblem(
             "bad_answer",
-            f"The server at {where} sent a web page where the Hub's JSON answer should be, so the answer is not JSON hftui "
-            "can read. A proxy or a login portal may be answering, or HF_ENDPOINT points at a web site.",
+            f"The server at {where} sent a web page where the Hub's JSON answer should be, so the answer is not JSON "
+            "hftui can read. A proxy or a login portal may be answering, or HF_ENDPOINT points at a web site.",
         )
     return HubProblem(
         "bad_answer",
