@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 _CHUNK = 50_000  # rows read at a time when loading
+_REMEMBERED_MASKS = 64  # token masks kept (1M rows: 64 MB at most)
 _GROWTH = 1.25  # spare room when ids outgrow the arrays, so a run of inserts does not copy each time
 
 
@@ -85,9 +87,11 @@ class FacetColumns:
             column: np.zeros(0, dtype=np.float64) for column in SORT_COLUMNS.values()
         }
         self.vocabulary = Vocabulary()
-        # Masks and shares of filter tokens (see `token_rows`), dropped at each write.
-        self._token_masks: dict[str, npt.NDArray[np.bool_]] = {}
+        # Masks and shares of filter tokens and counts by facet code (see `token_rows`, `share`), dropped at
+        # each write.
+        self._token_masks: OrderedDict[str, npt.NDArray[np.bool_]] = OrderedDict()
         self._token_shares: dict[str, float] = {}
+        self._facet_code_counts: dict[str, npt.NDArray[np.int64]] = {}
 
     # -- loading and keeping in step --------------------------------------------------------------------------
 
@@ -185,6 +189,7 @@ class FacetColumns:
             return
         self._token_masks.clear()
         self._token_shares.clear()
+        self._facet_code_counts.clear()
         ids = np.fromiter(written, dtype=np.int64, count=len(written))
         self._grow(int(ids.max()) + 1)
         self.present[ids] = True
@@ -217,30 +222,16 @@ class FacetColumns:
 
     def rows_matching(self, query: ModelQuery | DatasetQuery) -> npt.NDArray[np.bool_]:
         """A mask by id of the rows matching `query`'s filters (its text aside)."""
-        np = self._np
         mask = self.present.copy()
-        for facet, info in self.facets.items():
+        for facet in self.facets:
             value = getattr(query, facet)
-            if not value:
-                continue
-            codes = info.codes_of_token.get(facet_token(facet, value), [])
-            if info.single:
-                column = self.single[facet]
-                mask &= column == codes[0] if len(codes) == 1 else np.isin(column, codes)
-            else:
-                entry_rows = self.entry_rows[facet]
-                hits = entry_rows[np.isin(self.entry_codes[facet], codes) & (entry_rows >= 0)]
-                having = np.zeros(len(mask), dtype=bool)
-                having[hits] = True
-                mask &= having
+            if value:
+                mask &= self.token_rows(facet_token(facet, value))
         gated = getattr(query, "gated", None)
-        if gated is not None:
-            if not self.kind.gated_tokens:
-                mask[:] = False
-            else:
-                mask &= self.gated if gated else ~self.gated
+        if gated is not None:  # a kind without gating tokens has no row holding either
+            mask &= self.token_rows(GATED if gated else NOT_GATED)
         if query.cached_only:
-            mask &= self.cached
+            mask &= self.token_rows(CACHED)
         max_parameters = getattr(query, "max_parameters", None)
         if max_parameters is not None:
             mask &= self.parameters <= max_parameters  # NaN (no count) compares false, as NULL <= x does
@@ -285,21 +276,49 @@ class FacetColumns:
         return ranked[:limit]
 
     def token_rows(self, token: str) -> npt.NDArray[np.bool_]:
-        """A mask by id of the rows whose FTS terms hold `token` (a facet, gating, cached or parameter token),
-        remembered until the next write."""
+        """A mask by id of the rows whose FTS terms hold `token` (a facet, gating, cached or parameter token).
+        The last `_REMEMBERED_MASKS` are remembered until the next write (a mask is a byte a row)."""
         mask = self._token_masks.get(token)
         if mask is None:
             mask = self._token_masks[token] = self._rows_with(token)
+            if len(self._token_masks) > _REMEMBERED_MASKS:
+                self._token_masks.popitem(last=False)
+        else:
+            self._token_masks.move_to_end(token)
         return mask
 
     def share(self, token: str) -> float:
-        """The share of rows holding `token`, remembered until the next write."""
+        """About the share of rows holding `token` (a row holding two values of one token counts twice), from
+        counts by code, without building its mask: the planner asks this of every filter token, and most are
+        rare. Remembered until the next write."""
+        np = self._np
         share = self._token_shares.get(token)
         if share is None:
-            rows = int(self._np.count_nonzero(self.present))
-            held = int(self._np.count_nonzero(self.token_rows(token)))
+            held = 0
+            found_in_facet = False
+            for facet, info in self.facets.items():
+                codes = info.codes_of_token.get(token)
+                if codes:
+                    found_in_facet = True
+                    held += int(self._code_counts(facet)[codes].sum())
+            if not found_in_facet:  # gating, cached or parameter tokens: a handful, their masks cheap
+                held = int(np.count_nonzero(self.token_rows(token)))
+            rows = int(np.count_nonzero(self.present))
             share = self._token_shares[token] = held / rows if rows else 0.0
         return share
+
+    def _code_counts(self, facet: str) -> npt.NDArray[np.int64]:
+        """How many rows (entries, for a multi-valued facet) hold each code of `facet`, until the next write."""
+        counts = self._facet_code_counts.get(facet)
+        if counts is None:
+            np = self._np
+            if self.facets[facet].single:
+                codes = self.single[facet]
+                codes = codes[codes >= 0]
+            else:
+                codes = self.entry_codes[facet][self.entry_rows[facet] >= 0]
+            counts = self._facet_code_counts[facet] = np.bincount(codes, minlength=len(self.facets[facet].values))
+        return counts
 
     def _rows_with(self, token: str) -> npt.NDArray[np.bool_]:
         np = self._np

@@ -169,7 +169,8 @@ def plan_query(
         if columns is not None:
             column_tokens = tuple(token for token in tokens if columns.share(token) > COMMON_TOKEN_SHARE)
         if column_tokens:
-            kept = [term for term in terms if term.strip('"') not in column_tokens]
+            # The text's terms come first in `terms`, then one per token, in the order of `tokens`.
+            kept = terms[: len(words)] + [f'"{token}"' for token in tokens if token not in column_tokens]
             # With every term common, as many rows match as the sort index needs to fill a page at once.
             matched_ids = _capped_match(conn, " AND ".join(kept), kind) if kept else None
             if matched_ids is None:

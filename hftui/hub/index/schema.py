@@ -13,10 +13,13 @@ import time
 from pathlib import Path
 
 from hftui.hub.index.kinds import DATASETS, KINDS, MODELS, SORT_COLUMNS, RepoKind
+from hftui.hub.index.vocabulary import INDEXED_PREFIX
 from hftui.hub.index.words import CACHED, GATED
 from hftui.paths import hftui_home
 
 SCHEMA_VERSION = 2  # 2: datasets
+# The FTS prefix indexes: "1 2 3 4 5" (longer typed prefixes are spelled by the vocabulary; see vocabulary.py).
+_PREFIX_LENGTHS = " ".join(str(length) for length in range(1, INDEXED_PREFIX + 1))
 
 _MODEL_TABLES = """
 CREATE TABLE models (
@@ -88,7 +91,7 @@ def _kind_extras(kind: RepoKind) -> str:
     return sql + (
         f"CREATE VIRTUAL TABLE {kind.terms_table} USING fts5(\n"
         "    terms, content='', detail=none, columnsize=0,\n"
-        "    tokenize=\"unicode61 remove_diacritics 0 tokenchars '_'\", prefix='1 2 3 4 5'\n"
+        f"    tokenize=\"unicode61 remove_diacritics 0 tokenchars '_'\", prefix='{_PREFIX_LENGTHS}'\n"
         ");\n"
     )
 

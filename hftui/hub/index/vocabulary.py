@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from hftui.hub.index.kinds import RepoKind
 
-# Prefixes of at most this many characters are answered by the FTS prefix indexes (schema: prefix='1 2 3 4 5').
+# Prefixes of at most this many characters are answered by the FTS prefix indexes (schema.py builds them).
 INDEXED_PREFIX = 5
 # More added words than this are merged into the sorted list (a prefix look-up tests each added word).
 _MERGE_AT = 4_096
