@@ -1,6 +1,7 @@
-"""Searches answered with the in-memory columns (a long prefix spelled by the vocabulary, common filter tokens
-tested on the columns, the FTS plan's matches sorted in numpy) give exactly the pages SQL alone gives, through
-ties, missing sort values, offsets and writes made after the columns were loaded."""
+"""Searches, counts and picker counts answered with the in-memory columns (a long prefix spelled by the
+vocabulary, common filter tokens tested on the columns, the FTS plan's matches sorted in numpy, text matches
+remembered) give exactly what SQL alone gives, through ties, missing sort values, offsets and writes made after
+the columns were loaded."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hftui.hub.catalog.query import SORTS, DatasetQuery, ModelQuery
 from hftui.hub.index import DatasetRecord, ModelRecord, RepoIndex, plan
 from hftui.hub.index.facet_columns import FacetColumns
 from hftui.hub.index.kinds import kind_of
-from hftui.hub.index.plan import page_sql, plan_query, prefix_term
+from hftui.hub.index.plan import count_sql, facet_counts_sql, page_sql, plan_query, prefix_term
 from hftui.hub.index.rows import records_by_id
 from hftui.hub.index.vocabulary import Vocabulary
 
@@ -65,6 +66,31 @@ def sql_page(index: RepoIndex, query: ModelQuery | DatasetQuery, limit: int, off
     return [record.repo_id for record in records_by_id(index._conn, ids, kind)]
 
 
+def sql_count(index: RepoIndex, query: ModelQuery) -> int:
+    assert index._conn is not None
+    kind = kind_of(query)
+    return int(index._conn.execute(*count_sql(plan_query(index._conn, query, kind, probe=False), kind)).fetchone()[0])
+
+
+def sql_facet_counts(index: RepoIndex, facet: str, query: ModelQuery) -> list[tuple[str, int]]:
+    assert index._conn is not None
+    kind = kind_of(query)
+    others = query.replace(**{facet: None})
+    statement = facet_counts_sql(plan_query(index._conn, others, kind, probe=False), kind, facet, 50)
+    return [(str(value), int(n)) for value, n in index._conn.execute(*statement)]
+
+
+def check_counts(index: RepoIndex, rng: random.Random, rounds: int) -> None:
+    index.load_facet_columns()
+    assert index._columns, "the columns should be loaded"
+    for _ in range(rounds):
+        query = model_query(rng)
+        index._counts.clear()  # each answer computed, not remembered from an equal query
+        assert index.count(query) == sql_count(index, query), query.describe()
+        facet = rng.choice(["author", "library", "language", "task"])
+        assert index.facet_counts(facet, query) == sql_facet_counts(index, facet, query), (facet, query.describe())
+
+
 def check_pages(index: RepoIndex, rng: random.Random, rounds: int) -> None:
     index.load_facet_columns()
     assert index._columns, "the columns should be loaded"
@@ -87,6 +113,21 @@ def test_pages_equal_sql_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
         check_pages(index, rng, 150)
 
 
+@pytest.mark.parametrize("share", [0.2, 0.0, 1.0])
+def test_counts_equal_sql_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float) -> None:
+    monkeypatch.setattr(plan, "COMMON_TOKEN_SHARE", share)
+    rng = random.Random(7)
+    with RepoIndex(tmp_path / "i.sqlite") as index:
+        index.upsert(model_record(rng, i) for i in range(400))
+        check_counts(index, rng, 150)
+        # Remembered text matches are dropped by a write: the new row is counted.
+        query = ModelQuery(text="llama", library="gguf")
+        before = index.count(query)
+        index.upsert([ModelRecord("karl/llama-new", library_name="gguf")])
+        assert index.count(query) == before + 1 == sql_count(index, query)
+        assert dict(index.facet_counts("author", query))["karl"] == dict(sql_facet_counts(index, "author", query))["karl"]
+
+
 def test_pages_follow_writes_made_after_loading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(plan, "COMMON_TOKEN_SHARE", 0.0)
     rng = random.Random(9)
@@ -97,6 +138,7 @@ def test_pages_follow_writes_made_after_loading(tmp_path: Path, monkeypatch: pyt
         index.upsert([ModelRecord("acme/instructionalist-1", downloads=10**6, library_name="gguf")])
         index.upsert(model_record(rng, i) for i in range(100, 300))
         assert index._columns, "the columns should have followed the writes"
+        check_counts(index, rng, 60)
         top = index.search(ModelQuery(text="instructiona", sort="downloads"))
         assert [record.repo_id for record in top] == ["acme/instructionalist-1"]
         check_pages(index, rng, 100)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 _CHUNK = 50_000  # rows read at a time when loading
 _REMEMBERED_MASKS = 64  # token masks kept (1M rows: 64 MB at most)
+_REMEMBERED_MATCHES = 8  # text matches' rowids kept (8 bytes a matched row)
 _GROWTH = 1.25  # spare room when ids outgrow the arrays, so a run of inserts does not copy each time
 
 
@@ -90,6 +91,7 @@ class FacetColumns:
         # Masks and shares of filter tokens and counts by facet code (see `token_rows`, `share`), dropped at
         # each write.
         self._token_masks: OrderedDict[str, npt.NDArray[np.bool_]] = OrderedDict()
+        self._matches: OrderedDict[str, npt.NDArray[np.int64]] = OrderedDict()
         self._token_shares: dict[str, float] = {}
         self._facet_code_counts: dict[str, npt.NDArray[np.int64]] = {}
 
@@ -188,6 +190,7 @@ class FacetColumns:
         if not written:
             return
         self._token_masks.clear()
+        self._matches.clear()
         self._token_shares.clear()
         self._facet_code_counts.clear()
         ids = np.fromiter(written, dtype=np.int64, count=len(written))
@@ -237,15 +240,30 @@ class FacetColumns:
             mask &= self.parameters <= max_parameters  # NaN (no count) compares false, as NULL <= x does
         return mask
 
-    def ids_mask(self, ids: npt.NDArray[np.int64], query: ModelQuery | DatasetQuery) -> npt.NDArray[np.bool_]:
-        """A mask of the rows among `ids` (an FTS match, which already tested every token) within the exact
-        parameter bound."""
+    def matched_ids(self, conn: sqlite3.Connection, match: str) -> npt.NDArray[np.int64]:
+        """Every rowid of the FTS `match`. The last `_REMEMBERED_MATCHES` are remembered until the next write:
+        a picker asks the same text again for each facet and for each change of filter."""
+        ids = self._matches.get(match)
+        if ids is None:
+            ids = self._matches[match] = match_rowids(conn, self.kind, match)
+            if len(self._matches) > _REMEMBERED_MATCHES:
+                self._matches.popitem(last=False)
+        else:
+            self._matches.move_to_end(match)
+        return ids
+
+    def ids_mask(
+        self, ids: npt.NDArray[np.int64], tokens: Iterable[str], max_parameters: int | None
+    ) -> npt.NDArray[np.bool_]:
+        """A mask of the rows among `ids` (an FTS match) holding every one of `tokens` (those the match left
+        out) and within the exact parameter bound."""
         np = self._np
         mask = np.zeros(len(self.present), dtype=bool)
         ids = ids[ids < len(mask)]
         mask[ids] = True
         mask &= self.present
-        max_parameters = getattr(query, "max_parameters", None)
+        for token in tokens:
+            mask &= self.token_rows(token)
         if max_parameters is not None:
             mask &= self.parameters <= max_parameters
         return mask
@@ -401,9 +419,13 @@ def _token_rowids(conn: sqlite3.Connection, kind: RepoKind, token: str) -> list[
 
 
 def match_rowids(conn: sqlite3.Connection, kind: RepoKind, match: str) -> npt.NDArray[np.int64]:
-    """Every rowid of an FTS match, as an array."""
+    """Every rowid of an FTS match, as an array. SQLite joins them into one text, which numpy parses: a third
+    of the time of fetching a row per rowid (1M rows, 250k matches: 35 ms against 80)."""
     import numpy as np
 
     terms = kind.terms_table
-    sql = f"SELECT rowid FROM {terms} WHERE {terms} MATCH ?"
-    return np.fromiter((row[0] for row in conn.execute(sql, (match,))), dtype=np.int64)
+    sql = f"SELECT group_concat(rowid) FROM {terms} WHERE {terms} MATCH ?"
+    joined = conn.execute(sql, (match,)).fetchone()[0]
+    if not joined:
+        return np.empty(0, dtype=np.int64)
+    return np.fromstring(joined, dtype=np.int64, sep=",")

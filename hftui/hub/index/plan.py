@@ -69,8 +69,10 @@ class Plan:
     matched_ids: tuple[int, ...] | None = None
     # (column, value) of single-valued facet filters whose value is plain ASCII: see `scan_key_conditions`.
     key_tests: tuple[tuple[str, str], ...] = ()
-    # Tokens of `match` the probe left out, to be tested on the in-memory columns (`FacetColumns.page`).
+    # Tokens of `match` left out of `column_match`, to be tested on the in-memory columns (`FacetColumns.page`,
+    # `FacetColumns.ids_mask`); `column_match` is then the match of the text and the other tokens.
     column_tokens: tuple[str, ...] = ()
+    column_match: str | None = None
 
     @property
     def filtered(self) -> bool:
@@ -165,22 +167,25 @@ def plan_query(
     match = " AND ".join(terms) if terms else None
     scan, matched_ids = match is None, None
     column_tokens: tuple[str, ...] = ()
-    if match is not None and probe:
-        if columns is not None:
-            column_tokens = tuple(token for token in tokens if columns.share(token) > COMMON_TOKEN_SHARE)
+    column_match = match
+    if match is not None and columns is not None:
+        column_tokens = tuple(token for token in tokens if columns.share(token) > COMMON_TOKEN_SHARE)
         if column_tokens:
             # The text's terms come first in `terms`, then one per token, in the order of `tokens`.
             kept = terms[: len(words)] + [f'"{token}"' for token in tokens if token not in column_tokens]
+            column_match = " AND ".join(kept) if kept else None
+    if match is not None and probe:
+        if column_tokens:
             # With every term common, as many rows match as the sort index needs to fill a page at once.
-            matched_ids = _capped_match(conn, " AND ".join(kept), kind) if kept else None
+            matched_ids = _capped_match(conn, column_match, kind) if column_match else None
             if matched_ids is None:
                 # Too many without the common tokens; with them the match may still be small (a text common
                 # on its own, rare under these filters), which the scan would walk far to fill a page with.
-                column_tokens = ()
+                column_tokens, column_match = (), match
         if not column_tokens:
             matched_ids = _capped_match(conn, match, kind)
         scan = matched_ids is None
-    return Plan(match, max_parameters, tuple(tests), scan, matched_ids, key_tests, column_tokens)
+    return Plan(match, max_parameters, tuple(tests), scan, matched_ids, key_tests, column_tokens, column_match)
 
 
 def _capped_match(conn: sqlite3.Connection, match: str, kind: RepoKind) -> tuple[int, ...] | None:

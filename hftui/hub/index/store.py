@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from hftui.hub.cache import CacheScan
 from hftui.hub.catalog.query import DEFAULT_SORT, DatasetQuery, ModelQuery
 from hftui.hub.index.cache_fold import fold_cache, repos_with_incomplete_blobs
-from hftui.hub.index.facet_columns import FacetColumns, match_rowids
+from hftui.hub.index.facet_columns import FacetColumns
 from hftui.hub.index.kinds import DATASETS, KINDS, MODELS, SORT_COLUMNS, RepoKind, kind_of
-from hftui.hub.index.plan import count_sql, facet_counts_sql, page_sql, plan_query
+from hftui.hub.index.plan import Plan, count_sql, facet_counts_sql, page_sql, plan_query
 from hftui.hub.index.records import (
     CACHE_STATES,
     DatasetRecord,
@@ -31,6 +31,8 @@ from hftui.hub.index.vocabulary import Vocabulary
 from hftui.hub.index.words import search_words
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     from huggingface_hub import DatasetInfo, ModelInfo
 
 _T = TypeVar("_T")
@@ -388,8 +390,10 @@ class RepoIndex:
             plan = plan_query(conn, query, kind, probe=False, columns=columns)
             if not plan.filtered:
                 return total(conn, kind)
-            sql, params = count_sql(plan, kind)
             key = ("count", query.replace(sort=DEFAULT_SORT))
+            if columns is not None:
+                return self._remembered(conn, key, lambda: int(_rows_of(conn, columns, plan, query).sum()))
+            sql, params = count_sql(plan, kind)
             return self._remembered(conn, key, lambda: int(conn.execute(sql, params).fetchone()[0]))
 
         return self._run(work)
@@ -418,16 +422,23 @@ class RepoIndex:
                 if columns is None:  # still loading: the plain GROUP BY, same answer, slower
                     sql, params = facet_counts_sql(plan, kind, facet, limit)
                     return tuple((str(value), int(n)) for value, n in conn.execute(sql, params))
-                if search_words(others.text) and plan.match is not None:
-                    # The FTS match tests the text and every token at once; the columns add the exact bound.
-                    mask = columns.ids_mask(match_rowids(conn, kind, plan.match), others)
-                else:
-                    mask = columns.rows_matching(others)
-                return tuple(columns.counts(facet, mask, limit))
+                return tuple(columns.counts(facet, _rows_of(conn, columns, plan, others), limit))
 
             return list(self._remembered(conn, ("facet", facet, others, limit), compute))
 
         return self._run(work)
+
+
+def _rows_of(
+    conn: sqlite3.Connection, columns: FacetColumns, plan: Plan, query: ModelQuery | DatasetQuery
+) -> npt.NDArray[np.bool_]:
+    """A mask by id of the rows matching `query` (planned as `plan`), on the in-memory columns. With text, FTS
+    matches the text and the rare tokens (`Plan.column_match`, remembered for the next filter or facet); the
+    common ones, which would make FTS step through most of the table, are masks on the columns."""
+    if search_words(query.text) and plan.column_match is not None:
+        ids = columns.matched_ids(conn, plan.column_match)
+        return columns.ids_mask(ids, plan.column_tokens, plan.max_parameters)
+    return columns.rows_matching(query)
 
 
 def _upsert_batch(
