@@ -5,7 +5,7 @@ tiny BERT's folder into the Analyzer screen and presses r, as a user would. A 10
 own lateness while the job runs, and for as long again with no job (the baseline, in the same run). The same
 job is also run on the engine alone, without the app, for its items/s. Prints figures; asserts nothing.
 
-    env -u PYTHONDONTWRITEBYTECODE .venv/bin/python bench/analyzer_lag.py [--texts 4000] [--batch-size 8]
+    env -u PYTHONDONTWRITEBYTECODE .venv/bin/python bench/analyzer_lag.py [--texts 4000] [--batch-size 8] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def describe(name: str, lags: list[float]) -> str:
     )
 
 
-async def run_app(texts: Path, model: Path, batch_size: int, cache: Path) -> float:
+async def run_app(texts: Path, model: Path, batch_size: int, cache: Path, rounds: int) -> float:
     from textual import events
 
     from hftui.app import HfTuiApp
@@ -116,18 +116,26 @@ async def run_app(texts: Path, model: Path, batch_size: int, cache: Path) -> flo
         idle = probe.take()
 
         probe.timer.stop()
-        app.post_message(events.Key("r", "r"))  # the same job once more with no probe and no keys: throughput only
-        while len(screen.jobs) < 3 or not screen.jobs[-1].ended:
-            await asyncio.sleep(0.1)
-        quiet = screen.jobs[-1].result
+        quiet_rates: list[float] = []
+        for _ in range(rounds):  # the same job again with no probe and no keys: throughput only
+            jobs = len(screen.jobs)
+            app.post_message(events.Key("r", "r"))
+            while len(screen.jobs) == jobs or not screen.jobs[-1].ended:
+                await asyncio.sleep(0.05)
+            quiet = screen.jobs[-1].result
+            if quiet is not None:
+                quiet_rates.append(quiet.summary.items_per_s)
 
         summary = job.result.summary if job.result else None
         print(f"job: {job.state}, {job.done} texts, batch {batch_size}, {elapsed:.2f} s on screen")
         if summary:
             print(f"items/s (engine inference time, in the app): {summary.items_per_s:,.0f}")
             print(f"items/s (wall clock from r, in the app):     {job.done / elapsed:,.0f}")
-        if quiet is not None:
-            print(f"items/s (in the app, no probe, no keys):     {quiet.summary.items_per_s:,.0f}")
+        if quiet_rates:
+            print(
+                f"items/s (in the app, no probe, no keys):     {statistics.median(quiet_rates):,.0f} median of"
+                f" {len(quiet_rates)} ({', '.join(f'{rate:,.0f}' for rate in quiet_rates)})"
+            )
         from hftui.analyze.jobs import threads_beside_event_loop
 
         print(f"torch threads for the app's jobs: {threads_beside_event_loop()} of {os.cpu_count()} cores")
@@ -135,10 +143,10 @@ async def run_app(texts: Path, model: Path, batch_size: int, cache: Path) -> flo
         print(describe("lag, job running", running))
         print(describe("lag, warm-up job", warmup))
         print(describe("key to cursor moved", keys))
-        return quiet.summary.items_per_s if quiet is not None else 0.0
+        return statistics.median(quiet_rates) if quiet_rates else 0.0
 
 
-def run_engine(texts: Path, model: Path, batch_size: int) -> float:
+def run_engine(texts: Path, model: Path, batch_size: int, rounds: int) -> float:
     import torch
 
     from hftui.analyze.engine import MultiModalAnalyzer
@@ -152,20 +160,19 @@ def run_engine(texts: Path, model: Path, batch_size: int) -> float:
     analyzer = MultiModalAnalyzer()
     spec = JobSpec(inputs, models={"text-classification": str(model)}, batch_size=batch_size)
     analyzer.run(spec)  # warm-up
-    started = time.perf_counter()
-    result = analyzer.run(spec)
-    elapsed = time.perf_counter() - started
+    rates = [analyzer.run(spec).summary.items_per_s for _ in range(rounds)]
     print(
-        f"items/s (engine alone, no app):             {result.summary.items_per_s:,.0f} ({elapsed:.2f} s wall,"
-        f" {torch.get_num_threads()} torch threads)"
+        f"items/s (engine alone, no app):             {statistics.median(rates):,.0f} median of {len(rates)}"
+        f" ({', '.join(f'{rate:,.0f}' for rate in rates)}; {torch.get_num_threads()} torch threads)"
     )
-    return result.summary.items_per_s
+    return statistics.median(rates)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=4000)
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=5, help="throughput jobs each way (the median is compared)")
     args = parser.parse_args()
 
     from hftui.demo.tiny_models import build_all
@@ -175,8 +182,8 @@ def main() -> None:
     texts = work / "texts.txt"
     line = "Sentence {}: I really loved this movie, the story was great.\n"
     texts.write_text("".join(line.format(i) for i in range(args.texts)))
-    in_app = asyncio.run(run_app(texts, model, args.batch_size, work / "hub"))
-    alone = run_engine(texts, model, args.batch_size)
+    in_app = asyncio.run(run_app(texts, model, args.batch_size, work / "hub", args.rounds))
+    alone = run_engine(texts, model, args.batch_size, args.rounds)
     if alone:
         print(f"in the app / engine alone (no probe, no keys): {in_app / alone:.2f}")
 

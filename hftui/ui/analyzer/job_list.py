@@ -88,6 +88,9 @@ class JobList(ReportsWorkerFailures, RepoTable):
         self.jobs: list[AnalyzerJob] = []
         self.selected: AnalyzerJob | None = None
         self.job_workers: dict[Worker[None], int] = {}
+        # The cells each job's row shows, so an update rewrites only those that changed (a cell rewritten is a
+        # row rendered again, ten times a second while a job runs).
+        self.shown_cells: dict[int, tuple[object, ...]] = {}
 
     def on_mount(self) -> None:
         for label, width in fit_columns(JOB_COLUMNS, self.app.size.width):
@@ -120,7 +123,8 @@ class JobList(ReportsWorkerFailures, RepoTable):
         job = AnalyzerJob(len(self.jobs) + 1, spec, cached_models, benchmark)
         self.jobs.append(job)
         self.display = True
-        self.add_row(*job_cells(job), key=str(job.number))
+        self.shown_cells[job.number] = cells = job_cells(job)
+        self.add_row(*cells, key=str(job.number))
         self.move_cursor(row=self.row_count - 1, animate=False)
         self.select_job(job)
         self.start_next_job()
@@ -277,9 +281,13 @@ class JobList(ReportsWorkerFailures, RepoTable):
         self.refresh_bindings()
 
     def show_job(self, job: AnalyzerJob) -> None:
-        """Update the job's row in place (and the summary when it is the one shown)."""
-        for (label, _width), cell in zip(JOB_COLUMNS, job_cells(job), strict=True):
-            self.update_cell(str(job.number), label, cell)
+        """Update the job's row in place, the cells that changed (and the summary when it is the one shown)."""
+        cells = job_cells(job)
+        shown = self.shown_cells.get(job.number, ())
+        for index, ((label, _width), cell) in enumerate(zip(JOB_COLUMNS, cells, strict=True)):
+            if index >= len(shown) or shown[index] != cell:
+                self.update_cell(str(job.number), label, cell)
+        self.shown_cells[job.number] = cells
         if job is self.selected:
             self.summary.show(job)
 

@@ -1,12 +1,13 @@
 """The rows of the job the Analyzer shows: one per analysed item, or one per model of a benchmark.
 
-Rows are appended as they arrive, never rebuilt: at most `ROWS_PER_FEED` per feed, one feed every `ROW_FEED_S`
-while the table is behind, so showing a job of 100,000 rows fills the table in steps instead of one long stall.
+Rows are appended as they arrive, never rebuilt, and kept as the engine's results: a row's cells are made when
+it is first drawn (`ResultRows`), so showing a job of 100,000 rows costs a list copy, not 100,000 rows of text.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from hftui.analyze.benchmark import BenchmarkRow
 from hftui.analyze.events import ItemResult
@@ -16,8 +17,6 @@ from hftui.humanize import human_size
 from hftui.ui.analyzer.cells import fit_columns, rate
 from hftui.ui.widgets.result_rows import ResultRows
 
-ROWS_PER_FEED = 1000
-ROW_FEED_S = 0.05
 RESULT_COLUMNS = (("Input", 22), ("Task", 9), ("Output", 0), ("ms", 5))
 BENCHMARK_COLUMNS = (
     ("Model", 0), ("State", 7), ("Load s", 6), ("p50 ms", 6), ("p95 ms", 6), ("Items/s", 7),
@@ -59,7 +58,6 @@ class JobResults(ResultRows):
         super().__init__(id=id)
         self.job: AnalyzerJob | None = None
         self.shown_rows = 0
-        self.feed_due = False
 
     def show_job(self, job: AnalyzerJob) -> None:
         """Show `job`'s rows (rebuilding the table once; later rows are appended)."""
@@ -71,30 +69,19 @@ class JobResults(ResultRows):
         self.append_rows(job)
 
     def append_rows(self, job: AnalyzerJob) -> None:
-        """Add the rows the table does not show yet (never rebuilding it), at most ROWS_PER_FEED now and the
-        rest in later feeds."""
+        """Add the rows the table does not show yet (never rebuilding it)."""
         if job.benchmark is not None:
             self.add_rows(benchmark_cells(row) for row in job.bench_rows[self.shown_rows :])
             self.shown_rows = len(job.bench_rows)
             return
-        inputs = job.spec.inputs
-        end = min(len(job.rows), self.shown_rows + ROWS_PER_FEED)
-        self.add_rows(
-            (
-                input_cell(inputs[result.index] if 0 <= result.index < len(inputs) else None, result),
-                SHORT_TASKS.get(result.task, result.task),
-                f"⚠ {result.error}" if result.error is not None else result.output,
-                f"{result.latency_s * 1000:.0f}",
-            )
-            for result in job.rows[self.shown_rows : end]
-        )
-        self.shown_rows = end
-        if end < len(job.rows) and not self.feed_due:
-            self.feed_due = True
-            self.set_timer(ROW_FEED_S, self.feed_rows)
+        self.add_rows(job.rows[self.shown_rows :])
+        self.shown_rows = len(job.rows)
 
-    def feed_rows(self) -> None:
-        """The next rows of the job shown, if the table is behind."""
-        self.feed_due = False
-        if self.job is not None:
-            self.append_rows(self.job)
+    def cells(self, row: object) -> Sequence[object]:
+        """An analysed item's line (a benchmark's rows are their cells already)."""
+        if not isinstance(row, ItemResult) or self.job is None:
+            return super().cells(row)
+        inputs = self.job.spec.inputs
+        item = inputs[row.index] if 0 <= row.index < len(inputs) else None
+        output = f"⚠ {row.error}" if row.error is not None else row.output
+        return (input_cell(item, row), SHORT_TASKS.get(row.task, row.task), output, f"{row.latency_s * 1000:.0f}")

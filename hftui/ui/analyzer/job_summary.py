@@ -13,10 +13,13 @@ from hftui.ui.untrusted import plain
 class JobSummaryPanel(Static):
     """The highlighted job in words: progress or outcome, the error, warnings, the recommendation."""
 
+    shown_height = 0  # lines the panel's text took when last shown (0: laid out afresh)
+
     def show(self, job: AnalyzerJob | None) -> None:
         """Describe `job` (hidden when there is none)."""
         self.display = job is not None
         if job is None:
+            self.shown_height = 0
             return
         lines = [self.headline(job)]
         if job.error:
@@ -33,7 +36,12 @@ class JobSummaryPanel(Static):
                 f"⚠ {job.warnings[-1]}"
                 + (f" (+{len(job.warnings) - 1} more warnings)" if len(job.warnings) > 1 else "")
             )
-        self.update(plain("\n".join(lines)))
+        content = plain("\n".join(lines))
+        # A new layout only when the panel's height changes: the text changes ten times a second while a job
+        # runs, and each layout of the screen is a full render of it.
+        height = len(content.wrap(max(1, self.content_region.width or self.app.size.width)))
+        self.update(content, layout=height != self.shown_height)
+        self.shown_height = height
         self.set_class(job.state == "failed", "-failed")
         self.set_class(job.state != "failed" and bool(job.warnings), "-warned")
 

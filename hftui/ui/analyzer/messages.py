@@ -23,7 +23,7 @@ from hftui.analyze.jobs import AnalyzerJob, freeze_loaded_objects
 
 # Rows reach the screen at most this often (the first batch at once): a fast model finishes hundreds of
 # batches a second, and one message per batch would keep the event loop busy drawing.
-RELAY_INTERVAL_S = 0.1
+RELAY_INTERVAL_S = 0.25
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """A table for many rows that keep arriving: fixed column widths, O(1) appends, only visible lines drawn.
 
 DataTable measures every new cell and recomputes its row offsets on each change, which costs the event loop
-more the longer a job runs; here a row is a tuple of plain strings cut to its column's width once, when added.
-Cells are sanitised with `printable` (never markup) as every untrusted cell is.
+more the longer a job runs; here a row is kept as it came and turned into its cells (`cells`), cut to the
+columns' widths, only when it is first drawn: a job's rows arrive faster than anyone reads them, and the event
+loop's time is the analyzer's (the GIL). Cells are sanitised with `printable` (never markup) as every untrusted
+cell is.
 """
 
 from __future__ import annotations
@@ -70,8 +72,9 @@ class ResultRows(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.columns: list[tuple[str, int]] = []
-        self.rows: list[tuple[str, ...]] = []
+        self.rows: list[object] = []
         self.header = ""
+        self._lines: dict[int, str] = {}  # rows drawn so far, as their line of fitted cells
 
     @property
     def row_count(self) -> int:
@@ -83,18 +86,31 @@ class ResultRows(ScrollView, can_focus=True):
         self.columns = [(label, max(width, 1)) for label, width in columns]
         self.header = self._join(self._fit([label for label, _ in self.columns]))
         self.rows = []
+        self._lines = {}
         self.cursor_row = 0
         self._resize()
         self.scroll_to(0, 0, animate=False)
 
-    def add_rows(self, rows: Iterable[Sequence[object]]) -> None:
-        """Append rows (each one value per column); the cursor and the view stay where they are."""
-        self.rows.extend(self._fit(row) for row in rows)
-        self._resize()
+    def add_rows(self, rows: Iterable[object]) -> None:
+        """Append rows (each turned into one value per column by `cells` when drawn); the cursor and the view
+        stay where they are."""
+        first = len(self.rows)
+        self.rows.extend(rows)
+        self._resize(first)
+
+    def cells(self, row: object) -> Sequence[object]:
+        """The values of `row`, one per column (a row is its values unless a subclass says otherwise)."""
+        return row if isinstance(row, Sequence) and not isinstance(row, str) else (row,)
 
     def get_row_at(self, index: int) -> list[str]:
         """Row `index` as the cells shown (cut to their widths)."""
-        return [cell.rstrip() for cell in self.rows[index]]
+        return [cell.rstrip() for cell in self._fit(self.cells(self.rows[index]))]
+
+    def _line(self, index: int) -> str:
+        line = self._lines.get(index)
+        if line is None:
+            line = self._lines[index] = self._join(self._fit(self.cells(self.rows[index])))
+        return line
 
     def _fit(self, values: Sequence[object]) -> tuple[str, ...]:
         return tuple(fit_cell(value, width) for (_, width), value in zip(self.columns, values, strict=False))
@@ -103,10 +119,11 @@ class ResultRows(ScrollView, can_focus=True):
     def _join(cells: Sequence[str]) -> str:
         return "".join(f" {cell} " for cell in cells)
 
-    def _resize(self) -> None:
+    def _resize(self, first_new: int = 0) -> None:
         width = sum(width + 2 for _, width in self.columns)
         self.virtual_size = Size(width, len(self.rows) + 1)
-        self.refresh()
+        if first_new < self.scroll_offset.y + self.size.height:  # else the new rows are all below the view
+            self.refresh()
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -121,7 +138,7 @@ class ResultRows(ScrollView, can_focus=True):
         style = base
         if index == self.cursor_row:
             style = base + self.get_component_rich_style("result-rows--cursor")
-        return Strip([Segment(self._join(self.rows[index]), style)]).crop_extend(scroll_x, scroll_x + width, style)
+        return Strip([Segment(self._line(index), style)]).crop_extend(scroll_x, scroll_x + width, style)
 
     def watch_cursor_row(self, row: int) -> None:
         visible = max(self.size.height - 1, 1)
