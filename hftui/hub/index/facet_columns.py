@@ -53,6 +53,16 @@ class _Facet:
         self.code_of: dict[str, int] = {}
         self.codes_of_token: dict[str, list[int]] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # `code_of` is `values` turned round: rebuilt, not sent (unpickling a dict of 100k authors took 0.1 s).
+        state = self.__dict__.copy()
+        del state["code_of"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.code_of = dict(zip(self.values, range(len(self.values)), strict=True))
+
     def code(self, value: str) -> int:
         code = self.code_of.get(value)
         if code is None:
@@ -94,6 +104,20 @@ class FacetColumns:
         self._matches: OrderedDict[str, npt.NDArray[np.int64]] = OrderedDict()
         self._token_shares: dict[str, float] = {}
         self._facet_code_counts: dict[str, npt.NDArray[np.int64]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent whole from the loading process (see `column_loader`): numpy is a module, and caches are rebuilt.
+        state = self.__dict__.copy()
+        del state["_np"]
+        for cache in ("_token_masks", "_matches", "_token_shares", "_facet_code_counts"):
+            state[cache] = type(state[cache])()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        import numpy as np
+
+        self.__dict__.update(state)
+        self._np = np
 
     # -- loading and keeping in step --------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from hftui.hub.cache import CacheScan
 from hftui.hub.catalog.query import DEFAULT_SORT, DatasetQuery, ModelQuery
+from hftui.hub.index import column_loader
 from hftui.hub.index.cache_fold import fold_cache, repos_with_incomplete_blobs
 from hftui.hub.index.facet_columns import FacetColumns
 from hftui.hub.index.kinds import DATASETS, KINDS, MODELS, SORT_COLUMNS, RepoKind, kind_of
@@ -164,9 +165,11 @@ class RepoIndex:
         return None
 
     def _load_columns(self, kind: RepoKind) -> None:
-        """Read `kind`'s facet columns on a connection of their own, its snapshot taken under the lock, so
-        searches and writes go on meanwhile (a million rows take seconds); they are kept only if the file did
-        not change while they were read."""
+        """Read `kind`'s facet columns apart from this store's connection, so searches and writes go on
+        meanwhile (a million rows take seconds); they are kept only if the file did not change while they were
+        read. A large index is read by a child process (`column_loader`: a thread would hold the GIL the
+        searches need), a small one, or one the child failed on, on a connection of this process whose snapshot
+        is taken under the lock."""
         try:
             with self._lock:
                 if self._conn is None:
@@ -175,21 +178,24 @@ class RepoIndex:
                 held = self._columns.get(kind.repo_type)
                 if held is not None and held[0] == version:
                     return
-                reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
+                top = self._conn.execute(f"SELECT max(id) FROM {kind.keys_table}").fetchone()[0] or 0
+                reader = None if top >= column_loader.ROWS_FOR_A_PROCESS else self._snapshot_reader(kind)
+            columns = None
+            if reader is None:
                 try:
-                    Vocabulary.prepare(reader, kind)
-                    reader.execute("PRAGMA query_only=1")
-                    reader.execute("BEGIN")  # the snapshot starts with the first read, still under the lock
-                    reader.execute(f"SELECT 1 FROM {kind.keys_table} LIMIT 1").fetchall()
-                except BaseException:
+                    columns = column_loader.load_in_child(self.path, kind)
+                except column_loader.ChildFailed:
+                    with self._lock:
+                        if self._conn is None or self._version(self._conn) != version:
+                            return  # changed meanwhile: the next search starts a load of what is there now
+                        reader = self._snapshot_reader(kind)
+            if columns is None and reader is not None:
+                try:
+                    columns = FacetColumns.load(reader, kind)
+                finally:
                     reader.close()
-                    raise
-            try:
-                columns = FacetColumns.load(reader, kind)
-            finally:
-                reader.close()
             with self._lock:
-                if self._conn is not None and self._version(self._conn) == version:
+                if columns is not None and self._conn is not None and self._version(self._conn) == version:
                     self._columns[kind.repo_type] = (version, columns)
         except sqlite3.Error:
             pass  # counts stay in SQL; the next facet_counts tries again
@@ -197,6 +203,20 @@ class RepoIndex:
             with self._lock:
                 if self._loaders.get(kind.repo_type) is threading.current_thread():
                     del self._loaders[kind.repo_type]
+
+    def _snapshot_reader(self, kind: RepoKind) -> sqlite3.Connection:
+        """A read-only connection of its own holding a snapshot of the file as it is now (called under the
+        lock, so no write of this store slips in before the snapshot starts)."""
+        reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
+        try:
+            Vocabulary.prepare(reader, kind)
+            reader.execute("PRAGMA query_only=1")
+            reader.execute("BEGIN")  # the snapshot starts with the first read
+            reader.execute(f"SELECT 1 FROM {kind.keys_table} LIMIT 1").fetchall()
+        except BaseException:
+            reader.close()
+            raise
+        return reader
 
     def _remembered(self, conn: sqlite3.Connection, key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
         """`compute()`, remembered until this or another connection next writes to the file."""

@@ -31,6 +31,13 @@ class Vocabulary:
         self._added: set[str] = set()
         self._known = set(self._sorted)
 
+    def __getstate__(self) -> dict[str, object]:
+        return {"_sorted": self._sorted, "_added": self._added}  # `_known` is rebuilt from them
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._known = set(self._sorted) | self._added
+
     @staticmethod
     def prepare(conn: sqlite3.Connection, kind: RepoKind) -> None:
         """Give `conn` the temporary fts5vocab table `load` reads (before it is made query-only: the table is
