@@ -73,3 +73,7 @@ def test_a_child_that_fails_says_why(tmp_path: Path) -> None:
     (tmp_path / "broken.sqlite").write_bytes(b"not a database, not at all" * 100)
     with pytest.raises(column_loader.ChildFailed, match=r"sqlite3\.Error"):
         column_loader.load_in_child(tmp_path / "broken.sqlite", MODELS)
+    missing = tmp_path / "missing.sqlite"
+    with pytest.raises(column_loader.ChildFailed, match=r"sqlite3\.Error"):
+        column_loader.load_in_child(missing, MODELS)
+    assert not missing.exists(), "a load must never create an index"

@@ -31,11 +31,12 @@ CHILD_TIMEOUT_S = 300.0
 
 
 def read_columns(path: Path | str, kind: RepoKind) -> FacetColumns:
-    """`kind`'s columns, read on a read-only connection of their own."""
-    reader = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    """`kind`'s columns, read on a read-only connection of their own (a missing file is an error, not a new
+    empty index)."""
+    uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+    reader = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=10.0)
     try:
-        Vocabulary.prepare(reader, kind)
-        reader.execute("PRAGMA query_only=1")
+        Vocabulary.prepare(reader, kind)  # in the temp schema, which a read-only file still allows
         reader.execute("BEGIN")  # one snapshot for every table read
         return FacetColumns.load(reader, kind)
     finally:
