@@ -13,7 +13,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -131,14 +131,18 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _architecture_tasks(architectures: Iterable[str]) -> tuple[set[str], str | None]:
-    """The analysis tasks whose auto-model tables hold one of `architectures`, and the first one seen."""
+def architecture_tasks(
+    architectures: Iterable[str], task_tables: Mapping[str, tuple[str, ...]] | None = None
+) -> tuple[set[str], str | None]:
+    """The tasks whose auto-model tables (`task_tables`: task -> names of `transformers.models.auto.modeling_auto`
+    tables; the analysis tasks' by default) hold one of `architectures`, and the first architecture found."""
     import_serially("transformers")
     from transformers.models.auto import modeling_auto
 
     fits: set[str] = set()
     first = None
-    for task, tables in _TASK_MAPPINGS.items():
+    architectures = tuple(architectures)
+    for task, tables in (task_tables if task_tables is not None else _TASK_MAPPINGS).items():
         for table in tables:
             names = getattr(modeling_auto, table, None) or {}
             classes: set[str] = set()
@@ -193,7 +197,7 @@ def check_model(choice: ModelChoice, *, allow_remote_code: frozenset[str] = froz
         trust = True
         warnings.append(f"{model} runs its repository's own Python code (trust_remote_code), as you allowed.")
     elif not pipeline_tag and architectures:
-        fits, _ = _architecture_tasks(architectures)
+        fits, _ = architecture_tasks(architectures)
         if task.pipeline_tag not in fits:
             what = ", ".join(architectures)
             raise ModelRefused(f"{model} is {_article(what)} {what} model, which does not do {task.pipeline_tag}")

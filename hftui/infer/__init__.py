@@ -1,0 +1,1 @@
+"""Trying models one input at a time: the playground's tasks for local models (no Textual here)."""
