@@ -1,10 +1,11 @@
 """Text generation and chat with a local causal LM, streamed piece by piece, stoppable at once.
 
 `generate` runs `model.generate` in the calling thread (a worker's): a streamer hands each new token's text
-to `on_text` as soon as it decodes to whole characters, and a stopping criterion reads `stop` before every new token, so Escape stops within one token and keeps what was
-produced. A chat goes through the tokenizer's chat template when it has one; otherwise the conversation is
-written out as plain text and continued (a base model has no template). A prompt longer than the model's
-context loses its oldest tokens, and the result says so.
+to `on_text` as soon as it decodes to whole characters, and a stopping criterion reads `stop` before every
+new token, so Escape stops within one token and keeps what was produced. A chat goes through the
+tokenizer's chat template when it has one; otherwise the conversation is written out as plain text and
+continued (a base model has no template). A prompt longer than the model's context loses its oldest
+tokens, and the result says so. Model output is untrusted text: the screen shows it as plain text.
 """
 
 from __future__ import annotations
