@@ -27,6 +27,7 @@ def test_columns_survive_pickling_and_keep_following_writes(tmp_path: Path) -> N
         index.upsert(model_record(rng, i) for i in range(300))
         columns = column_loader.read_columns(index.path, MODELS)
         copy = pickle.loads(pickle.dumps(columns))
+        assert copy.kind is MODELS
         for facet, info in columns.facets.items():
             assert copy.facets[facet].values == info.values
             assert copy.facets[facet].code_of == info.code_of

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from hftui.hub.catalog.query import DatasetQuery, ModelQuery
-from hftui.hub.index.kinds import SORT_COLUMNS, RepoKind
+from hftui.hub.index.kinds import KINDS, SORT_COLUMNS, RepoKind
 from hftui.hub.index.vocabulary import Vocabulary
 from hftui.hub.index.words import CACHED, GATED, NOT_GATED, PARAMETER_PREFIX, facet_token
 
@@ -118,6 +118,8 @@ class FacetColumns:
 
         self.__dict__.update(state)
         self._np = np
+        # The kind as this process defines it, not a copy of the sender's.
+        self.kind = next((kind for kind in KINDS if kind.repo_type == self.kind.repo_type), self.kind)
 
     # -- loading and keeping in step --------------------------------------------------------------------------
 
