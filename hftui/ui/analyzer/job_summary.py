@@ -37,7 +37,7 @@ class JobSummaryPanel(Static):
                 + (f" (+{len(job.warnings) - 1} more warnings)" if len(job.warnings) > 1 else "")
             )
         content = plain("\n".join(lines))
-        # A new layout only when the panel's height changes: the text changes ten times a second while a job
+        # A new layout only when the panel's height changes: the text changes several times a second while a job
         # runs, and each layout of the screen is a full render of it.
         height = len(content.wrap(max(1, self.content_region.width or self.app.size.width)))
         self.update(content, layout=height != self.shown_height)
