@@ -30,14 +30,26 @@ ROWS_FOR_A_PROCESS = 200_000
 CHILD_TIMEOUT_S = 300.0
 
 
-def read_columns(path: Path | str, kind: RepoKind) -> FacetColumns:
-    """`kind`'s columns, read on a read-only connection of their own (a missing file is an error, not a new
-    empty index)."""
+def snapshot_reader(path: Path | str, kind: RepoKind) -> sqlite3.Connection:
+    """A read-only connection of its own, prepared for `FacetColumns.load`, holding a snapshot of the file as it
+    is now: its first read is taken here, so a caller holding the store's lock knows no write slips in before.
+    A missing file is an error, not a new empty index."""
     uri = f"{Path(path).resolve().as_uri()}?mode=ro"
-    reader = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=10.0)
+    reader = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None, timeout=10.0)
     try:
         Vocabulary.prepare(reader, kind)  # in the temp schema, which a read-only file still allows
-        reader.execute("BEGIN")  # one snapshot for every table read
+        reader.execute("BEGIN")  # one snapshot for every table read, starting with the first
+        reader.execute(f"SELECT 1 FROM {kind.keys_table} LIMIT 1").fetchall()
+    except BaseException:
+        reader.close()
+        raise
+    return reader
+
+
+def read_columns(path: Path | str, kind: RepoKind) -> FacetColumns:
+    """`kind`'s columns, read on a snapshot of their own (`snapshot_reader`)."""
+    reader = snapshot_reader(path, kind)
+    try:
         return FacetColumns.load(reader, kind)
     finally:
         reader.close()

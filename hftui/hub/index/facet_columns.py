@@ -177,8 +177,8 @@ class FacetColumns:
                 columns.entry_codes[facet] = np.concatenate([codes for _, codes in parts])
         # Gating and cache state live in the wide table; their FTS tokens say the same, far cheaper.
         if kind.gated_tokens:
-            columns.gated[_token_rowids(conn, kind, GATED)] = True
-        columns.cached[_token_rowids(conn, kind, CACHED)] = True
+            columns.gated[match_rowids(conn, kind, f'"{GATED}"')] = True
+        columns.cached[match_rowids(conn, kind, f'"{CACHED}"')] = True
         columns.vocabulary = Vocabulary.load(conn, kind)
         return columns
 
@@ -437,11 +437,6 @@ def _sort_key(value: object) -> float:
     if isinstance(value, int | float):
         return float(value)
     return float("inf")
-
-
-def _token_rowids(conn: sqlite3.Connection, kind: RepoKind, token: str) -> list[int]:
-    terms = kind.terms_table
-    return [row[0] for row in conn.execute(f"SELECT rowid FROM {terms} WHERE {terms} MATCH ?", (f'"{token}"',))]
 
 
 def match_rowids(conn: sqlite3.Connection, kind: RepoKind, match: str) -> npt.NDArray[np.int64]:

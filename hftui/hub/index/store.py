@@ -28,7 +28,6 @@ from hftui.hub.index.records import (
 )
 from hftui.hub.index.rows import existing_rows, merge, nocase_key, record_by_repo_id, records_by_id, total, write_rows
 from hftui.hub.index.schema import describe_failure, is_corruption, move_aside, open_index_file
-from hftui.hub.index.vocabulary import Vocabulary
 from hftui.hub.index.words import search_words
 
 if TYPE_CHECKING:
@@ -168,8 +167,8 @@ class RepoIndex:
         """Read `kind`'s facet columns apart from this store's connection, so searches and writes go on
         meanwhile (a million rows take seconds); they are kept only if the file did not change while they were
         read. A large index is read by a child process (`column_loader`: a thread would hold the GIL the
-        searches need), a small one, or one the child failed on, on a connection of this process whose snapshot
-        is taken under the lock."""
+        searches need), a small one, or one the child failed on, on a snapshot of this process taken under the
+        lock (`column_loader.snapshot_reader`)."""
         try:
             with self._lock:
                 if self._conn is None:
@@ -179,7 +178,9 @@ class RepoIndex:
                 if held is not None and held[0] == version:
                     return
                 top = self._conn.execute(f"SELECT max(id) FROM {kind.keys_table}").fetchone()[0] or 0
-                reader = None if top >= column_loader.ROWS_FOR_A_PROCESS else self._snapshot_reader(kind)
+                reader = (
+                    None if top >= column_loader.ROWS_FOR_A_PROCESS else column_loader.snapshot_reader(self.path, kind)
+                )
             columns = None
             if reader is None:
                 try:
@@ -188,7 +189,7 @@ class RepoIndex:
                     with self._lock:
                         if self._conn is None or self._version(self._conn) != version:
                             return  # changed meanwhile: the next search starts a load of what is there now
-                        reader = self._snapshot_reader(kind)
+                        reader = column_loader.snapshot_reader(self.path, kind)
             if columns is None and reader is not None:
                 try:
                     columns = FacetColumns.load(reader, kind)
@@ -203,20 +204,6 @@ class RepoIndex:
             with self._lock:
                 if self._loaders.get(kind.repo_type) is threading.current_thread():
                     del self._loaders[kind.repo_type]
-
-    def _snapshot_reader(self, kind: RepoKind) -> sqlite3.Connection:
-        """A read-only connection of its own holding a snapshot of the file as it is now (called under the
-        lock, so no write of this store slips in before the snapshot starts)."""
-        reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
-        try:
-            Vocabulary.prepare(reader, kind)
-            reader.execute("PRAGMA query_only=1")
-            reader.execute("BEGIN")  # the snapshot starts with the first read
-            reader.execute(f"SELECT 1 FROM {kind.keys_table} LIMIT 1").fetchall()
-        except BaseException:
-            reader.close()
-            raise
-        return reader
 
     def _remembered(self, conn: sqlite3.Connection, key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
         """`compute()`, remembered until this or another connection next writes to the file."""
