@@ -36,7 +36,7 @@ LOAD_PHASES = ("checking", "loading", "ready", "cached")
 
 # The transformers auto-model tables whose architectures each task's pipeline loads; a config naming none of
 # them would get a randomly initialised head (or fail), so such a model is refused before loading.
-_TASK_MAPPINGS: dict[str, tuple[str, ...]] = {
+ANALYZER_TASK_TABLES: dict[str, tuple[str, ...]] = {
     "text-classification": ("MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",),
     "image-classification": ("MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES",),
     "image-text-to-text": ("MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES", "MODEL_FOR_VISION_2_SEQ_MAPPING_NAMES"),
@@ -142,7 +142,7 @@ def architecture_tasks(
     fits: set[str] = set()
     first = None
     architectures = tuple(architectures)
-    for task, tables in (task_tables if task_tables is not None else _TASK_MAPPINGS).items():
+    for task, tables in (task_tables if task_tables is not None else ANALYZER_TASK_TABLES).items():
         for table in tables:
             names = getattr(modeling_auto, table, None) or {}
             classes: set[str] = set()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hftui.analyze.pipelines import architecture_tasks
+from hftui.analyze.pipelines import ANALYZER_TASK_TABLES, architecture_tasks
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,13 @@ PLAYGROUND_TASKS: tuple[PlaygroundTask, ...] = (
 )
 TASK_NAMES = tuple(task.name for task in PLAYGROUND_TASKS)
 
-# The transformers auto-model tables each task's pipeline loads from.
+# The transformers auto-model tables each task's pipeline loads from: the Analyzer's tasks, and the text tasks
+# only the playground runs.
 PLAYGROUND_TABLES: dict[str, tuple[str, ...]] = {
+    **ANALYZER_TASK_TABLES,
     "text-generation": ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES",),
     "fill-mask": ("MODEL_FOR_MASKED_LM_MAPPING_NAMES",),
     "token-classification": ("MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES",),
-    "text-classification": ("MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",),
-    "image-classification": ("MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES",),
-    "image-text-to-text": ("MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES", "MODEL_FOR_VISION_2_SEQ_MAPPING_NAMES"),
-    "automatic-speech-recognition": ("MODEL_FOR_CTC_MAPPING_NAMES", "MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES"),
 }
 # Hub pipeline tags that name a playground task under another name.
 _TAG_ALIASES = {"sentiment-analysis": "text-classification", "image-to-text": "image-text-to-text"}
