@@ -89,6 +89,11 @@ def test_fill_mask_on_a_tiny_bert(tmp_path: Path) -> None:
     assert [g.score for g in guesses] == sorted((g.score for g in guesses), reverse=True)
     assert 0 < sum(g.score for g in guesses) <= 1.0 + 1e-6
     assert all(g.token in g.sequence for g in guesses)
+    assert not {g.token for g in fill_mask(pipe, "sarah plays [MASK] in paris.", top_k=30)} & {
+        "[MASK]",
+        "[SEP]",
+        "[CLS]",
+    }
     with pytest.raises(PlaygroundInputError, match=r"exactly one \[MASK\] in the sentence \(0 found\)"):
         fill_mask(pipe, "sarah plays guitar.")
     with pytest.raises(PlaygroundInputError, match=r"\(2 found\)"):

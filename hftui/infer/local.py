@@ -40,7 +40,8 @@ class Entity:
 
 def fill_mask(pipe: Any, text: str, *, top_k: int = 5) -> list[MaskGuess]:
     """The model's `top_k` guesses for the one mask token in `text` (the model's own mask token, e.g. [MASK])."""
-    mask = getattr(getattr(pipe, "tokenizer", None), "mask_token", None) or "[MASK]"
+    tokenizer = pipe.tokenizer
+    mask = tokenizer.mask_token or "[MASK]"
     text = text.strip()
     if not text:
         raise PlaygroundInputError(f"Type a sentence with {mask} where a word is missing.")
@@ -49,12 +50,16 @@ def fill_mask(pipe: Any, text: str, *, top_k: int = 5) -> list[MaskGuess]:
         raise PlaygroundInputError(
             f"Put exactly one {mask} in the sentence ({count} found); this model's mask token is {mask}."
         )
-    guesses = pipe(text, top_k=max(1, int(top_k)))
+    top_k = max(1, int(top_k))
+    # A special token ([SEP], [MASK]) is never a word for the blank: ask for enough guesses to drop them (but
+    # never more than the vocabulary holds).
+    specials = set(tokenizer.all_special_tokens)
+    guesses = pipe(text, top_k=min(top_k + len(specials), len(tokenizer)))
+    words = [guess for guess in guesses if str(guess.get("token_str", "")).strip() not in specials]
     return [
         MaskGuess(str(guess.get("token_str", "")).strip(), float(guess["score"]), str(guess.get("sequence", "")))
-        for guess in guesses
+        for guess in words[:top_k]
     ]
-
 
 def entities(pipe: Any, text: str) -> list[Entity]:
     """The labelled spans of `text`, word pieces grouped into words (`aggregation_strategy="simple"`)."""
