@@ -89,7 +89,7 @@ class JobList(ReportsWorkerFailures, RepoTable):
         self.selected: AnalyzerJob | None = None
         self.job_workers: dict[Worker[None], int] = {}
         # The cells each job's row shows, so an update rewrites only those that changed (a cell rewritten is a
-        # row rendered again, ten times a second while a job runs).
+        # row rendered again, several times a second while a job runs).
         self.shown_cells: dict[int, tuple[object, ...]] = {}
 
     def on_mount(self) -> None:

@@ -57,7 +57,6 @@ class JobResults(ResultRows):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.job: AnalyzerJob | None = None
-        self.shown_rows = 0
 
     def show_job(self, job: AnalyzerJob) -> None:
         """Show `job`'s rows (rebuilding the table once; later rows are appended)."""
@@ -65,17 +64,14 @@ class JobResults(ResultRows):
         self.display = True
         columns = BENCHMARK_COLUMNS if job.benchmark is not None else RESULT_COLUMNS
         self.set_columns(fit_columns(columns, self.app.size.width))
-        self.shown_rows = 0
         self.append_rows(job)
 
     def append_rows(self, job: AnalyzerJob) -> None:
-        """Add the rows the table does not show yet (never rebuilding it)."""
+        """Add the rows the table does not show yet (never rebuilding it: `set_columns` emptied it for `job`)."""
         if job.benchmark is not None:
-            self.add_rows(benchmark_cells(row) for row in job.bench_rows[self.shown_rows :])
-            self.shown_rows = len(job.bench_rows)
-            return
-        self.add_rows(job.rows[self.shown_rows :])
-        self.shown_rows = len(job.rows)
+            self.add_rows(benchmark_cells(row) for row in job.bench_rows[self.row_count :])
+        else:
+            self.add_rows(job.rows[self.row_count :])
 
     def cells(self, row: object) -> Sequence[object]:
         """An analysed item's line (a benchmark's rows are their cells already)."""
