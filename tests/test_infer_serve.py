@@ -18,7 +18,7 @@ import pytest
 
 from hftui.infer.endpoints import Endpoint
 from hftui.infer.failover import chat
-from tests.test_infer_generate import TEMPLATE, tiny_gpt2
+from tests.test_infer_generate import TEMPLATE, silent_tokens, tiny_gpt2
 
 
 def free_port() -> int:
@@ -37,18 +37,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     from transformers import GenerationConfig
 
     folder = tiny_gpt2(tmp_path_factory.mktemp("serve") / "tiny-chat", chat_template=TEMPLATE)
-    # Random weights may end an answer at once, or give only tokens that show nothing (special tokens, lone
-    # bytes of a UTF-8 character, which a server holds back): these tests want words to stream, so the model
-    # may produce none of those.
+    # Random weights may end an answer at once, or answer only with tokens that show nothing: these tests
+    # want words to stream.
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    silent = [
-        i for i in range(len(tokenizer)) if not tokenizer.decode([i]).strip() or "\ufffd" in tokenizer.decode([i])
-    ]
     generation = GenerationConfig.from_pretrained(folder)
     generation.eos_token_id = None
-    generation.suppress_tokens = sorted({*silent, *tokenizer.all_special_ids})
+    generation.suppress_tokens = silent_tokens(AutoTokenizer.from_pretrained(folder))
     generation.save_pretrained(folder)
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
