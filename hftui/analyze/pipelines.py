@@ -184,6 +184,21 @@ def check_model(choice: ModelChoice, *, allow_remote_code: frozenset[str] = froz
     if pipeline_tag and not tag_fits(task.pipeline_tag, pipeline_tag):
         raise ModelRefused(f"{model} is {_article(pipeline_tag)} {pipeline_tag} model, not {task.pipeline_tag}")
 
+    warnings, trust = code_and_weights_check(model, folder, allow_remote_code=allow_remote_code)
+    if not trust and not pipeline_tag and architectures:
+        fits, _ = architecture_tasks(architectures)
+        if task.pipeline_tag not in fits:
+            what = ", ".join(architectures)
+            raise ModelRefused(f"{model} is {_article(what)} {what} model, which does not do {task.pipeline_tag}")
+    return ModelCheck(warnings, license_, pipeline_tag, architectures, trust, str(folder))
+
+
+def code_and_weights_check(
+    model: str, folder: Path, *, allow_remote_code: frozenset[str] = frozenset()
+) -> tuple[tuple[str, ...], bool]:
+    """(warnings, trust_remote_code) for the model files in `folder`: ModelRefused (needs_remote_code) when a
+    config's `auto_map` would run the repo's Python code and `model` is not allowed to; a warning for
+    pickle-only weights, which can run code too."""
     warnings: list[str] = []
     needs_code = [name for name in _CODE_CONFIGS if (_read_json(folder / name) or {}).get("auto_map")]
     trust = False
@@ -196,12 +211,6 @@ def check_model(choice: ModelChoice, *, allow_remote_code: frozenset[str] = froz
             )
         trust = True
         warnings.append(f"{model} runs its repository's own Python code (trust_remote_code), as you allowed.")
-    elif not pipeline_tag and architectures:
-        fits, _ = architecture_tasks(architectures)
-        if task.pipeline_tag not in fits:
-            what = ", ".join(architectures)
-            raise ModelRefused(f"{model} is {_article(what)} {what} model, which does not do {task.pipeline_tag}")
-
     weights = _weight_files(folder)
     if weights and not any(name.endswith(".safetensors") for name in weights):
         if any(name.endswith(_PICKLE_SUFFIXES) for name in weights):
@@ -209,7 +218,18 @@ def check_model(choice: ModelChoice, *, allow_remote_code: frozenset[str] = froz
                 f"{model} has only pickle weights (.bin/.pt/.ckpt, no .safetensors): loading pickle weights can "
                 "run code. Load it only if you trust its author."
             )
-    return ModelCheck(tuple(warnings), license_, pipeline_tag, architectures, trust, str(folder))
+    return tuple(warnings), trust
+
+
+def weight_bytes(folder: Path) -> int:
+    """The bytes of the weight files in `folder` (what loading them needs in memory at their saved precision)."""
+    total = 0
+    for name in _weight_files(folder):
+        try:
+            total += (folder / name).stat().st_size  # follows the HF cache's symlinks to the blobs
+        except OSError:
+            continue
+    return total
 
 
 def _article(word: str) -> str:
@@ -460,6 +480,14 @@ class PipelineCache:
     def __contains__(self, key: object) -> bool:
         with self._lock:
             return key in self._entries
+
+    def drop(self, key: PipelineKey) -> bool:
+        """Forget one loaded pipeline (and give the GPU memory back); False when it was not loaded."""
+        with self._lock:
+            if self._entries.pop(key, None) is None:
+                return False
+            _release_memory()
+            return True
 
     def clear(self) -> None:
         """Drop every loaded pipeline (and give the GPU memory back)."""
