@@ -30,6 +30,13 @@ PRIVATE_MODEL = "hftui-test/private-model"
 TINY_DATASET = "hftui-test/tiny-dataset"
 CSV_DATASET = "other-org/csv-dataset"
 
+# The inference providers serving SMALL_GPT, as the Hub's model_info sends `inferenceProviderMapping` (when
+# expanded); the second name carries markup, which must show literally.
+SMALL_GPT_PROVIDERS = {
+    "together": {"status": "live", "providerId": "other-org/Small-GPT-Turbo", "task": "text-generation"},
+    "[red]x[/red]": {"status": "staging", "providerId": "small-gpt:[b]free[/b]", "task": "conversational"},
+}
+
 # Parameter counts of tiny_bert_safetensors(), per safetensors dtype.
 TINY_BERT_PARAMETERS = {"F32": 16 * 8 + 8 * 8, "F16": 8, "I64": 12}
 
@@ -148,6 +155,7 @@ def build_test_hub(root: Path, **hub_options: object) -> LocalHub:
         downloads=500,
         likes=30,
         trending_score=9,
+        inference_provider_mapping=SMALL_GPT_PROVIDERS,
     )
     hub.add_model(
         GATED_MODEL,

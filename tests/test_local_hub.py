@@ -44,6 +44,7 @@ from tests.hubfixtures import (
     HUB_USER,
     PRIVATE_MODEL,
     SMALL_GPT,
+    SMALL_GPT_PROVIDERS,
     TINY_BERT_PARAMETERS,
     TINY_DATASET,
     TINY_MODEL,
@@ -104,6 +105,47 @@ def test_list_models_full_and_card_data(local_hub: LocalHub) -> None:
     (expanded,) = api.list_models(search="tiny-bert", expand=["sha", "safetensors"])
     assert expanded.sha is not None and len(expanded.sha) == 40
     assert expanded.safetensors is not None and expanded.downloads is None  # only what was asked for
+
+
+def test_inference_provider_mapping_in_the_hubs_shapes(local_hub: LocalHub) -> None:
+    # model_info sends an object keyed by provider, listings a list of entries naming provider and model; both
+    # only when expanded, and the real client reads either as a list.
+    _, _, body = raw_get(f"{local_hub.url}/api/models/{SMALL_GPT}?expand=inferenceProviderMapping")
+    assert json.loads(body) == {
+        "_id": json.loads(body)["_id"],
+        "id": SMALL_GPT,
+        "inferenceProviderMapping": SMALL_GPT_PROVIDERS,
+    }
+    _, _, body = raw_get(f"{local_hub.url}/api/models?search=small&expand=inferenceProviderMapping")
+    (item,) = json.loads(body)
+    assert item["inferenceProviderMapping"] == [
+        {"provider": name, "hfModelId": SMALL_GPT, **entry} for name, entry in SMALL_GPT_PROVIDERS.items()
+    ]
+    _, _, body = raw_get(f"{local_hub.url}/api/models/{SMALL_GPT}")
+    assert "inferenceProviderMapping" not in json.loads(body)
+
+    api = HfApi(endpoint=local_hub.url)
+    mapping = api.model_info(SMALL_GPT, expand=["inferenceProviderMapping"]).inference_provider_mapping
+    assert mapping is not None
+    assert [(m.provider, m.provider_id, m.status, m.task, m.hf_model_id) for m in mapping] == [
+        ("together", "other-org/Small-GPT-Turbo", "live", "text-generation", SMALL_GPT),
+        ("[red]x[/red]", "small-gpt:[b]free[/b]", "staging", "conversational", SMALL_GPT),
+    ]
+    assert api.model_info(TINY_MODEL, expand=["inferenceProviderMapping"]).inference_provider_mapping == []
+    assert api.model_info(SMALL_GPT).inference_provider_mapping is None  # not asked, not sent
+    listed = {m.id: m.inference_provider_mapping for m in api.list_models(expand=["inferenceProviderMapping"])}
+    assert [m.provider for m in listed[SMALL_GPT] or []] == ["together", "[red]x[/red]"] and listed[TINY_MODEL] == []
+
+
+def test_list_models_by_inference_provider(local_hub: LocalHub) -> None:
+    api = HfApi(endpoint=local_hub.url)
+    assert [m.id for m in api.list_models(inference_provider="together")] == [SMALL_GPT]
+    assert [m.id for m in api.list_models(inference_provider="TOGETHER")] == [SMALL_GPT]
+    assert [m.id for m in api.list_models(inference_provider="all")] == [SMALL_GPT]
+    assert [m.id for m in api.list_models(inference_provider=["groq", "together"])] == [SMALL_GPT]  # any of them
+    assert list(api.list_models(inference_provider="groq")) == []
+    _, _, body = raw_get(f"{local_hub.url}/api/models?inference_provider=groq,together")  # huggingface.js's spelling
+    assert [item["id"] for item in json.loads(body)] == [SMALL_GPT]
 
 
 def test_list_models_pages_through_link_header() -> None:

@@ -85,6 +85,10 @@ def repo_fields(repo: HostedRepo, commit: HostedCommit, *, blobs: bool) -> dict[
                 "transformersInfo": _transformers_info(commit, pipeline) if library == "transformers" else None,
                 "spaces": [],
                 "safetensors": commit.safetensors,
+                # Only sent when expanded (it is in neither key list); keyed by provider, as model_info has it.
+                "inferenceProviderMapping": {
+                    name: dict(entry) for name, entry in repo.inference_provider_mapping.items()
+                },
             }
         )
     else:
@@ -96,6 +100,13 @@ def repo_fields(repo: HostedRepo, commit: HostedCommit, *, blobs: bool) -> dict[
             }
         )
     return fields
+
+
+def listed_provider_mapping(repo: HostedRepo) -> list[dict[str, Any]]:
+    """`inferenceProviderMapping` as a listing row carries it: a list of entries, each naming its provider and
+    the model (`provider`, `hfModelId`, then `providerId`, `status`, `task`, ...)."""
+    mapping = repo.inference_provider_mapping
+    return [{"provider": name, "hfModelId": repo.repo_id, **entry} for name, entry in mapping.items()]
 
 
 def select(fields: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:

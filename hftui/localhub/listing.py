@@ -1,12 +1,12 @@
-"""`/api/models` and `/api/datasets`: search, author, filter, task and gating, sort and direction, cursor paging,
-and the fields a listing row carries (`full`, `cardData`, `config`, `expand`)."""
+"""`/api/models` and `/api/datasets`: search, author, filter, task, inference provider and gating, sort and
+direction, cursor paging, and the fields a listing row carries (`full`, `cardData`, `config`, `expand`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from hftui.localhub.access import may_see
-from hftui.localhub.documents import repo_fields, select
+from hftui.localhub.documents import listed_provider_mapping, repo_fields, select
 from hftui.localhub.hosting import Hosting
 from hftui.localhub.protocol import Reply, Request, cursor_page, error_reply, json_reply
 from hftui.localhub.repos import HostedRepo, RepoType
@@ -54,6 +54,11 @@ def list_repos(hosting: Hosting, request: Request, repo_type: RepoType, user: To
     pipeline = request.param("pipeline_tag")
     if pipeline:
         repos = [r for r in repos if r.pipeline_tag_at(r.head) == pipeline]
+    providers = {p.strip().lower() for value in request.params("inference_provider") for p in value.split(",")}
+    providers.discard("")
+    if providers and repo_type == "model":
+        # "all": served by any provider; otherwise by at least one of those named.
+        repos = [r for r in repos if _served_by(r, providers)]
     gated = request.param("gated")
     if gated is not None:
         wanted = gated.lower() in ("1", "true")
@@ -79,7 +84,10 @@ def list_repos(hosting: Hosting, request: Request, repo_type: RepoType, user: To
 def _list_item(request: Request, repo: HostedRepo, expand: list[str]) -> dict[str, Any]:
     fields = repo_fields(repo, repo.head, blobs=False)
     if expand:
-        return select(fields, ["_id", "id", *expand])
+        item = select(fields, ["_id", "id", *expand])
+        if "inferenceProviderMapping" in item:
+            item["inferenceProviderMapping"] = listed_provider_mapping(repo)
+        return item
     full = request.flag("full")
     if repo.repo_type == "model":
         keys = list(MODEL_LIST_KEYS)
@@ -96,6 +104,11 @@ def _list_item(request: Request, repo: HostedRepo, expand: list[str]) -> dict[st
         if full:
             keys.append("siblings")
     return select(fields, keys)
+
+
+def _served_by(repo: HostedRepo, providers: set[str]) -> bool:
+    served = {name.lower() for name in repo.inference_provider_mapping}
+    return bool(served) if "all" in providers else not served.isdisjoint(providers)
 
 
 def _matches_filter(repo: HostedRepo, value: str) -> bool:

@@ -63,6 +63,9 @@ class HostedRepo:
         self.disabled = False
         self.created_at = created_at
         self.card_data_override: dict[str, Any] | None = None
+        # Models: the inference providers serving it, as `model_info` sends `inferenceProviderMapping` (keyed by
+        # provider: {"status", "providerId", "task", ...}); sent only when a request expands it.
+        self.inference_provider_mapping: dict[str, dict[str, Any]] = {}
         # None: any registered token may read gated/private content; a set: only these user names.
         self.authorized_users: set[str] | None = None
         self.commits: list[HostedCommit] = []

@@ -44,6 +44,9 @@ class ModelOptions(DatasetOptions, total=False):
 
     pipeline_tag: str | None
     library_name: str | None
+    # The Hub's `inferenceProviderMapping` as model_info sends it: {provider: {"status": "live" or "staging",
+    # "providerId": ..., "task": ...}}; listings send it as a list of those entries with their provider.
+    inference_provider_mapping: dict[str, dict[str, Any]] | None
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ class RepoStore:
             repo.gated = normalize_gated(options.get("gated", False))
             repo.private = options.get("private", False)
             repo.card_data_override = options.get("card_data")
+            mapping = options.get("inference_provider_mapping") or {}
+            repo.inference_provider_mapping = {str(name): dict(entry) for name, entry in mapping.items()}
             self.keep_lfs_files(hosted_files.values())
             self._repos[(repo_type, repo_id)] = repo
         return repo
