@@ -564,6 +564,7 @@ def random_records(rng: random.Random, count: int) -> list[ModelRecord]:
                 gated=rng.choice([None, None, "auto", "manual"]),
                 parameters=rng.choice(SIZES),
                 cache_state=rng.choice(["remote", "remote", "cached", "partial"]),
+                providers=tuple(rng.sample(["together", "hf-inference", "Groq"], rng.randint(0, 2))),
             )
         )
     return records
@@ -580,6 +581,7 @@ def random_query(rng: random.Random) -> ModelQuery:
         language=rng.choice([None, None, "en", "FR"]),
         license=rng.choice([None, None, "mit", "apache-2.0"]),
         author=rng.choice([None, None, None, "acme", "Delta-Labs"]),
+        provider=rng.choice([None, None, None, "together", "groq"]),
         sort=rng.choice(list(SORTS)),
         max_parameters=rng.choice([None, None, *[size for size in SIZES if size is not None], 0]),
         gated=rng.choice([None, None, True, False]),
@@ -608,6 +610,8 @@ def reference_rows(records: list[ModelRecord], query: ModelQuery) -> list[int]:
             continue
         if query.language and query.language.casefold() not in {lang.casefold() for lang in record.languages}:
             continue
+        if query.provider and query.provider.casefold() not in {name.casefold() for name in record.providers}:
+            continue
         if query.max_parameters is not None and (record.parameters is None or record.parameters > query.max_parameters):
             continue
         if query.gated is not None and (record.gated is not None) != query.gated:
@@ -634,6 +638,7 @@ def reference_facets(records: list[ModelRecord], facet: str, query: ModelQuery) 
             "license": [record.license],
             "author": [record.author],
             "language": list(record.languages),
+            "provider": list(record.providers),
         }[facet]
         for value in values:
             if value is not None:

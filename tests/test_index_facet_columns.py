@@ -47,6 +47,7 @@ def model_record(rng: random.Random, number: int) -> ModelRecord:
         gated=rng.choice([None, None, "auto", "manual"]),
         parameters=rng.choice(SIZES),
         cache_state=rng.choice(["remote", "remote", "remote", "cached", "partial"]),
+        providers=tuple(rng.sample(["together", "Together", "hf-inference", ""], rng.randint(0, 2))),
     )
 
 
@@ -74,6 +75,7 @@ def model_query(rng: random.Random) -> ModelQuery:
         language=rng.choice([None, None, "en", "FR"]),
         license=rng.choice([None, None, "mit"]),
         author=rng.choice([None, None, "acme", "karl", "KARL"]),
+        provider=rng.choice([None, None, None, "together", "hf-inference"]),
         max_parameters=rng.choice([None, None, 10**9, 8 * 10**9, 5 * 10**12, 0]),
         gated=rng.choice([None, None, True, False]),
         cached_only=rng.random() < 0.2,

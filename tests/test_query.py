@@ -20,6 +20,7 @@ FULL = ModelQuery(
     language="en",
     license="mit",
     author="google",
+    provider="together",
     sort="likes",
     max_parameters=7_000_000_000,
     gated=False,
@@ -59,7 +60,7 @@ def test_describe() -> None:
     assert ModelQuery().describe() == "sort=trending"
     assert FULL.describe() == (
         'text "bert" · task=text-classification · library=transformers · language=en · license=mit'
-        " · author=google · params≤7B · not gated · cached only · sort=likes"
+        " · author=google · provider=together · params≤7B · not gated · cached only · sort=likes"
     )
     assert ModelQuery(text='say "hi"', gated=True).describe() == 'text "say \\"hi\\"" · gated · sort=trending'
 
@@ -71,6 +72,7 @@ def test_to_hub_kwargs() -> None:
         "search": "bert",
         "author": "google",
         "pipeline_tag": "text-classification",
+        "inference_provider": "together",
         "filter": ["transformers", "en", "license:mit"],
         "gated": False,
         "num_parameters": "max:7B",
@@ -96,6 +98,16 @@ def test_hub_kwargs_work_against_the_local_hub(local_hub: LocalHub) -> None:
     by_licence = ModelQuery(license="mit", sort="downloads").to_hub_kwargs()
     assert [info.id for info in api.list_models(**by_licence)] == [SMALL_GPT]
     assert [info.id for info in api.list_models(**ModelQuery(text="tiny").to_hub_kwargs())] == [TINY_MODEL]
+    served = ModelQuery(provider=" together ").to_hub_kwargs()
+    assert served["inference_provider"] == "together"
+    assert [info.id for info in api.list_models(**served)] == [SMALL_GPT]
+
+
+def test_provider_is_a_facet_of_models_only() -> None:
+    assert ("provider", "Inference provider") in ModelQuery.facets()
+    assert ModelQuery.facets()[-1][0] == "provider"  # the picker's other facets keep their places
+    assert ModelQuery(provider="").is_default
+    assert ModelQuery.from_dict({"provider": "hf-inference"}) == ModelQuery(provider="hf-inference")
 
 
 def test_dict_round_trip_through_json() -> None:

@@ -5,6 +5,7 @@ Everything here blocks on the network or disk: the UI calls it from worker threa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from hftui.hub.catalog.search import RepoSearch
 from hftui.hub.catalog.seen import SeenStore
 from hftui.hub.errors import HubProblem, explain_hub_error
 from hftui.hub.index import ModelRecord, RepoIndex
+from hftui.hub.inference_providers import MAPPING_PROPERTY, InferenceProvider, providers_from_info
 from hftui.hub.repo_files import (
     ConfigSummary,
     RepoFile,
@@ -31,6 +33,15 @@ from hftui.hub.repo_files import (
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
+    from huggingface_hub.hf_api import ExpandModelProperty_T
+
+# What a listing filtered by inference provider asks for instead of `full=True, cardData=True` (`expand` excludes
+# both): every field a record reads, and the provider mapping, so the index learns which providers serve each
+# listed model and the same filter offline finds them.
+_PROVIDER_LISTING_FIELDS: list[ExpandModelProperty_T] = [
+    "author", "cardData", "createdAt", "downloads", "gated", "gguf", MAPPING_PROPERTY, "lastModified",
+    "library_name", "likes", "pipeline_tag", "private", "safetensors", "sha", "tags", "trendingScore",
+]  # fmt: skip
 
 
 class ModelSearch(RepoSearch[ModelQuery, ModelRecord]):
@@ -43,6 +54,8 @@ class ModelSearch(RepoSearch[ModelQuery, ModelRecord]):
         return tuple(self.index.search(self.query, limit=self.page_size, offset=offset))
 
     def _hub_listing(self, api: HfApi) -> Iterable[Any]:
+        if self.query.provider:
+            return api.list_models(**self.query.to_hub_kwargs(), expand=_PROVIDER_LISTING_FIELDS)
         return api.list_models(**self.query.to_hub_kwargs(), full=True, cardData=True)
 
     def _written_through(self, infos: list[Any]) -> tuple[ModelRecord, ...]:
@@ -82,6 +95,18 @@ class ModelDetails:
     cached_revisions: tuple[CachedRevision, ...]
     snapshot_path: Path | None
     problems: tuple[HubProblem | str, ...] = field(default_factory=tuple)
+    # Whether the inference providers were read from the Hub for this page (else they are the index's last seen).
+    providers_fresh: bool = False
+
+    @property
+    def inference_providers(self) -> tuple[InferenceProvider, ...]:
+        """The inference providers serving the model, as last seen (see `providers_seen_at`)."""
+        return self.record.inference_providers if self.record else ()
+
+    @property
+    def providers_seen_at(self) -> float | None:
+        """When the Hub last listed the model's inference providers (a Unix time); None when it never has."""
+        return self.record.providers_seen_at if self.record else None
 
     @property
     def pipeline_tag(self) -> str | None:
@@ -127,6 +152,7 @@ def fetch_model_details(
     info = api.model_info(repo_id, files_metadata=True)
     index.upsert_model_infos([info])
     problems: list[HubProblem | str] = []
+    providers_fresh = _read_inference_providers(api, repo_id, info, index, problems)
     try:
         raw_card = read_repo_file(api, repo_id, "README.md", info.sha)
     except Exception as error:  # the page still opens without its card
@@ -167,7 +193,30 @@ def fetch_model_details(
         "last_modified": info.last_modified.isoformat() if info.last_modified else None,
     }
     seen.save(repo_id, payload)
-    return _details_from_payload(repo_id, payload, "hub", index, cache_dir, problems)
+    details = _details_from_payload(repo_id, payload, "hub", index, cache_dir, problems)
+    return dataclasses.replace(details, providers_fresh=providers_fresh)
+
+
+def _read_inference_providers(
+    api: HfApi, repo_id: str, info: Any, index: RepoIndex, problems: list[HubProblem | str]
+) -> bool:
+    """Learn which inference providers serve the model and keep it in the index: from the info when it carried
+    the mapping (written through with it), else from one `expand` request, as huggingface_hub's inference client
+    asks. Returns whether the Hub answered; when not, the index keeps what was seen before and `problems` says
+    why."""
+    if providers_from_info(info) is not None:
+        return True
+    try:
+        expanded = api.model_info(repo_id, expand=[MAPPING_PROPERTY])
+    except Exception as error:  # the page opens without them
+        problem = explain_hub_error(error, repo_id=repo_id, endpoint=api.endpoint)
+        problems.append(dataclasses.replace(problem, message=f"Inference providers: {problem.message}"))
+        return False
+    providers = providers_from_info(expanded)
+    if providers is None:  # a Hub that does not know the property says nothing either way
+        return False
+    index.set_inference_providers(repo_id, providers)
+    return True
 
 
 def _details_from_payload(

@@ -33,7 +33,7 @@ _HUB_SORTS = {
     "updated": "last_modified",
     "created": "created_at",
 }
-_TEXT_FIELDS = ("task", "library", "language", "license", "author")
+_TEXT_FIELDS = ("task", "library", "language", "license", "author", "provider")
 _DATASET_TEXT_FIELDS = ("task_category", "modality", "size_category", "language", "license", "author")
 # How the filter picker and help name each facet (the fields in TEXT_FIELDS).
 FACET_LABELS = {
@@ -45,6 +45,7 @@ FACET_LABELS = {
     "language": "Language",
     "license": "Licence",
     "author": "Author",
+    "provider": "Inference provider",
 }
 _SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
 _PARAMETER_COUNT = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)\s*([kmbt]?)$")
@@ -166,7 +167,8 @@ class RepoQuery:
 
 @dataclass(frozen=True)
 class ModelQuery(RepoQuery):
-    """One model search: free text, facet filters, a sort (always descending) and local-only switches."""
+    """One model search: free text, facet filters (task, library, language, licence, author, inference provider),
+    a sort (always descending) and local-only switches."""
 
     TEXT_FIELDS: ClassVar[tuple[str, ...]] = _TEXT_FIELDS
     text: str = ""
@@ -175,6 +177,7 @@ class ModelQuery(RepoQuery):
     language: str | None = None
     license: str | None = None
     author: str | None = None
+    provider: str | None = None  # an inference provider serving the model ("together", "hf-inference")
     sort: str = DEFAULT_SORT
     max_parameters: int | None = None
     gated: bool | None = None
@@ -202,6 +205,8 @@ class ModelQuery(RepoQuery):
             kwargs["author"] = self.author
         if self.task:
             kwargs["pipeline_tag"] = self.task
+        if self.provider:
+            kwargs["inference_provider"] = self.provider
         # The Hub filters libraries and languages by their bare tag, licences by "license:<id>".
         tags = [tag for tag in (self.library, self.language) if tag]
         if self.license:

@@ -2,9 +2,10 @@
 and how they are spelled, so storing, planning and cache folding are written once for both.
 
 Models take two tables, joined by id. `model_keys` is narrow: the five sort columns, the parameter count and
-the facet values (author, task, library, licence, languages), with one index per sort column, so sorting,
-numeric filters and facet counts read only these rows and they stay in the page cache. `models` holds the rest
-of the record (repo id, tags, gating, cache state) and `words`. Datasets are far fewer, so one table holds
+the facet values (author, task, library, licence, languages, inference provider names), with one index per sort
+column, so sorting, numeric filters and facet counts read only these rows and they stay in the page cache.
+`models` holds the rest of the record (repo id, tags, gating, cache state, the inference providers' entries and
+when they were seen) and `words`. Datasets are far fewer, so one table holds
 every column (the narrow keys table is not worth a join); their multi-valued facets (task categories,
 modalities, size categories, languages, licences) are JSON lists, counted in `facet_totals` under
 "dataset."-prefixed facet names.
@@ -21,6 +22,7 @@ from hftui.hub.cache import CachedRepo
 from hftui.hub.catalog.query import DatasetQuery, ModelQuery
 from hftui.hub.index.records import DatasetRecord, ModelRecord, RepoRecord, dataset_card_record, model_card_record
 from hftui.hub.index.words import fts_terms, row_words
+from hftui.hub.inference_providers import InferenceProvider
 
 # The facets are the queries' filter fields: one list, in the query types.
 FACETS = ModelQuery.TEXT_FIELDS
@@ -43,6 +45,8 @@ _MODEL_COLUMNS = (
     "size_on_disk",
     "card_revision",
     "words",
+    "inference_providers",
+    "providers_seen_at",
 )
 _KEY_COLUMNS = (
     "trending_score",
@@ -56,6 +60,7 @@ _KEY_COLUMNS = (
     "library_name",
     "license",
     "languages",
+    "providers",
 )
 _DATASET_COLUMNS = (
     "repo_id",
@@ -97,6 +102,12 @@ class RepoKind:
     gated_tokens: bool  # whether `words` says gated or not (only model queries filter on it)
     facet_prefix: str  # before facet names in `facet_totals`
     card_record: Callable[[CachedRepo, dict[str, Any]], RepoRecord]
+    # (column, item from JSON) of columns of tuples of small frozen records, stored as JSON lists of objects
+    # (`to_json` of each; items the reader refuses are dropped).
+    object_columns: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
+    # (field, seen-at field): fields a record replaces as a whole, even by nothing, when it says when it saw
+    # them; a record that does not say keeps the stored value (a listing that did not ask is not news).
+    replaced_when_seen: tuple[tuple[str, str], ...] = ()
 
     @cached_property
     def record_fields(self) -> tuple[str, ...]:
@@ -175,7 +186,7 @@ MODELS = RepoKind(
     record_type=ModelRecord,
     tables=(("models", "m", _MODEL_COLUMNS), ("model_keys", "k", _KEY_COLUMNS)),
     sort_index="keys_by_",
-    json_columns=frozenset({"languages", "tags", "cached_revisions"}),
+    json_columns=frozenset({"languages", "tags", "cached_revisions", "providers"}),
     facets=FACETS,
     word_facets=(
         ("task", "pipeline_tag"),
@@ -183,10 +194,13 @@ MODELS = RepoKind(
         ("license", "license"),
         ("author", "author"),
         ("language", "languages"),
+        ("provider", "providers"),
     ),
     gated_tokens=True,
     facet_prefix="",
     card_record=model_card_record,
+    object_columns=(("inference_providers", InferenceProvider.from_json),),
+    replaced_when_seen=(("providers", "providers_seen_at"), ("inference_providers", "providers_seen_at")),
 )
 DATASETS = RepoKind(
     repo_type="dataset",

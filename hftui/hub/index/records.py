@@ -6,12 +6,14 @@ what the same search online would.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hftui.hub.cache import CachedRepo
+from hftui.hub.inference_providers import InferenceProvider, providers_from_info
 from hftui.hub.repo_files import safetensors_parameters
 
 if TYPE_CHECKING:
@@ -47,12 +49,25 @@ class RepoRecord:
 
 @dataclass(frozen=True)
 class ModelRecord(RepoRecord):
-    """What the index knows about one model repo: besides any repo's facts, its task, library, licence and size."""
+    """What the index knows about one model repo: besides any repo's facts, its task, library, licence, size and
+    the inference providers last seen serving it.
+
+    `providers` (the names, the provider filter's facet) follows `inference_providers` whenever those are given.
+    `providers_seen_at` says when the Hub last listed them (None: never seen); a record that says it replaces
+    the stored providers even by none, one that does not leaves them as they were."""
 
     pipeline_tag: str | None = None
     library_name: str | None = None
     license: str | None = None
     parameters: int | None = None
+    providers: tuple[str, ...] = ()
+    inference_providers: tuple[InferenceProvider, ...] = ()
+    providers_seen_at: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.inference_providers:
+            names = tuple(dict.fromkeys(entry.provider for entry in self.inference_providers))
+            object.__setattr__(self, "providers", names)
 
 
 @dataclass(frozen=True)
@@ -160,9 +175,10 @@ def _card_gated(metadata: dict[str, Any]) -> str | None:
 # -- models ----------------------------------------------------------------------------------------------------
 
 
-def record_from_model_info(info: ModelInfo) -> ModelRecord:
+def record_from_model_info(info: ModelInfo, *, seen_at: float | None = None) -> ModelRecord:
     """A record from a `ModelInfo` of `list_models`/`model_info`; languages and licence come from the card
-    data when it was fetched, else from the Hub's tags ("license:mit", "en")."""
+    data when it was fetched, else from the Hub's tags ("license:mit", "en"). When the info carries the
+    inference provider mapping (only sent when expanded), its providers, seen at `seen_at` (default now)."""
     tags = _text_list(info.tags)
     card = _card_data(info)
     languages = _text_list(card.get("language"))
@@ -178,6 +194,7 @@ def record_from_model_info(info: ModelInfo) -> ModelRecord:
     gguf = getattr(info, "gguf", None)
     if parameters is None and isinstance(gguf, dict):
         parameters = _int_or_none(gguf.get("total"))
+    providers = providers_from_info(info)
     return ModelRecord(
         **_hub_facts(info),
         pipeline_tag=info.pipeline_tag or _first(card.get("pipeline_tag")),
@@ -186,6 +203,8 @@ def record_from_model_info(info: ModelInfo) -> ModelRecord:
         license=licenses[0].lower() if licenses else None,
         tags=tags,
         parameters=parameters,
+        inference_providers=providers or (),
+        providers_seen_at=None if providers is None else (time.time() if seen_at is None else seen_at),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from hftui.hub.index.kinds import RepoKind
@@ -40,11 +40,29 @@ def _tuple_from_json(text: str | None) -> tuple[str, ...]:
     return tuple(str(item) for item in value) if isinstance(value, list) else ()
 
 
+def _objects_json(values: tuple[Any, ...]) -> str | None:
+    return json.dumps([value.to_json() for value in values], ensure_ascii=False) if values else None
+
+
+def _objects_from_json(text: str | None, item: Callable[[Any], Any]) -> tuple[Any, ...]:
+    if not text:
+        return ()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return ()
+    if not isinstance(value, list):
+        return ()
+    return tuple(read for read in map(item, value) if read is not None)
+
+
 def row_dict(raw: tuple[Any, ...], kind: RepoKind) -> dict[str, Any]:
     """A row read with `kind.select_row`, as a dict that remembers its stored terms and facets."""
     row = dict(zip(kind.row_columns, raw, strict=True))
     for column in kind.json_columns:
         row[column] = _tuple_from_json(row[column])
+    for column, item in kind.object_columns:
+        row[column] = _objects_from_json(row[column], item)
     row["stored_terms"] = kind.fts_terms(row)
     row["stored_facets"] = _facet_values(row, kind)
     return row
@@ -117,11 +135,12 @@ def merge(old: dict[str, Any] | None, record: RepoRecord, kind: RepoKind, *, ung
         row.update(id=None, card_revision=None, stored_terms=None, stored_facets=None)
         return row
     states_cache = record.cache_state != "remote" or record.cached_revisions or record.size_on_disk is not None
+    seen = {name for name, seen_at in kind.replaced_when_seen if row[seen_at] is not None}
     for name, value in row.items():
         if name in _CACHE_FIELDS:
             if not states_cache:
                 row[name] = old[name]
-        elif (value is None or value == ()) and not (name == "gated" and ungated):
+        elif (value is None or value == ()) and not (name == "gated" and ungated) and name not in seen:
             row[name] = old[name]
     row.update(
         id=old["id"],
@@ -151,6 +170,7 @@ def write_rows(
     term_deletes, term_inserts = [], []
     totals: Counter[tuple[str, str]] = Counter()
     json_columns = kind.json_columns
+    object_columns = {column for column, _ in kind.object_columns}
     for row in rows:
         facets = _facet_values(row, kind)
         if row["stored_facets"] is None:
@@ -167,7 +187,10 @@ def write_rows(
         terms = kind.fts_terms(row)
         new = row["stored_terms"] is None
         for table, _, columns in kind.tables:
-            values = [_json_list(row[c]) if c in json_columns else row[c] for c in columns]
+            values = [
+                _json_list(row[c]) if c in json_columns else _objects_json(row[c]) if c in object_columns else row[c]
+                for c in columns
+            ]
             if new:
                 inserts[table].append((row["id"], *values))
             else:

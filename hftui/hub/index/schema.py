@@ -17,7 +17,7 @@ from hftui.hub.index.vocabulary import INDEXED_PREFIX
 from hftui.hub.index.words import CACHED, GATED
 from hftui.paths import hftui_home
 
-SCHEMA_VERSION = 2  # 2: datasets
+SCHEMA_VERSION = 3  # 2: datasets; 3: inference providers
 # The FTS prefix indexes: "1 2 3 4 5" (longer typed prefixes are spelled by the vocabulary; see vocabulary.py).
 _PREFIX_LENGTHS = " ".join(str(length) for length in range(1, INDEXED_PREFIX + 1))
 
@@ -31,7 +31,9 @@ CREATE TABLE models (
     cached_revisions TEXT,
     size_on_disk INTEGER,
     card_revision TEXT,
-    words TEXT NOT NULL
+    words TEXT NOT NULL,
+    inference_providers TEXT,
+    providers_seen_at REAL
 );
 CREATE TABLE model_keys (
     id INTEGER PRIMARY KEY,
@@ -45,7 +47,8 @@ CREATE TABLE model_keys (
     pipeline_tag TEXT,
     library_name TEXT,
     license TEXT,
-    languages TEXT
+    languages TEXT,
+    providers TEXT
 );
 """
 _FACET_TOTALS = """

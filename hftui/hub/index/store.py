@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -29,6 +30,7 @@ from hftui.hub.index.records import (
 from hftui.hub.index.rows import existing_rows, merge, nocase_key, record_by_repo_id, records_by_id, total, write_rows
 from hftui.hub.index.schema import describe_failure, is_corruption, move_aside, open_index_file
 from hftui.hub.index.words import search_words
+from hftui.hub.inference_providers import InferenceProvider
 
 if TYPE_CHECKING:
     import numpy as np
@@ -270,7 +272,8 @@ class RepoIndex:
 
         Fields a record leaves None or empty keep their stored value, so a sparse listing never erases what
         a fuller one or the card said (use `upsert_model_infos` for Hub data: there an explicit "not
-        gated" clears gating). Cache fields are kept unless the record states a cache state of its own.
+        gated" clears gating). Cache fields are kept unless the record states a cache state of its own. A
+        model's inference providers are replaced, even by none, only by a record saying when they were seen.
         Each batch of 10,000 records is one transaction.
         """
         return self._upsert(((record, False) for record in records), MODELS)
@@ -282,6 +285,15 @@ class RepoIndex:
     def set_card(self, repo_id: str, card_text: str) -> None:
         """Remember a card's text (e.g. after reading it from the Hub) so it can be shown offline."""
         self._upsert([(ModelRecord(repo_id, card_text=card_text), False)], MODELS)
+
+    def set_inference_providers(
+        self, repo_id: str, providers: Iterable[InferenceProvider], *, seen_at: float | None = None
+    ) -> None:
+        """Remember which inference providers the Hub lists for a model (none is news too), seen at `seen_at`
+        (default now), so the model page and the provider filter answer offline with what was last seen."""
+        when = time.time() if seen_at is None else seen_at
+        record = ModelRecord(repo_id, inference_providers=tuple(providers), providers_seen_at=when)
+        self._upsert([(record, False)], MODELS)
 
     def upsert_datasets(self, records: Iterable[DatasetRecord]) -> int:
         """Insert or update dataset records, by the same rules as `upsert`."""

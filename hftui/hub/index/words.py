@@ -39,6 +39,7 @@ FACET_TOKENS = {
     "language": "_l_",
     "license": "_c_",
     "author": "_a_",
+    "provider": "_ip_",
     "task_category": "_tc_",
     "modality": "_mo_",
     "size_category": "_sc_",
