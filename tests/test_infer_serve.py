@@ -1,5 +1,8 @@
 """Chat through hftui's failover chain with the real OpenAI-compatible server `transformers serve`, serving a
-tiny random-weight GPT-2 with a chat template on 127.0.0.1, offline; a dead endpoint first in the chain."""
+tiny random-weight GPT-2 with a chat template on 127.0.0.1, offline. The chain is a dead port, then the server
+behind a fault proxy that fails as servers do (429 with Retry-After, 503, a hang past the timeout, a stream cut
+mid-answer, a refused token, an HTML page, malformed JSON), then the live server (behind a clean proxy that
+records what reached it)."""
 
 from __future__ import annotations
 
@@ -12,13 +15,18 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from hftui.infer.endpoints import Endpoint
-from hftui.infer.failover import chat
+from hftui.infer.failover import AuthRefused, ChainAnswer, chat
+from tests.fault_proxy import Fault, FaultProxy
 from tests.test_infer_generate import TEMPLATE, silent_tokens, tiny_gpt2
+
+TOKEN_ENV = "HFTUI_TEST_SERVE_TOKEN"
+TOKEN = "hf_faultproxytokenitself42"
 
 
 def free_port() -> int:
@@ -70,11 +78,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
             server.communicate()
 
 
+def dead_url() -> str:
+    """The base URL of a port nothing listens on."""
+    return f"http://127.0.0.1:{free_port()}/v1"
+
+
 def test_chat_streams_from_the_real_server_after_a_dead_endpoint(served: tuple[str, str]) -> None:
     base_url, model = served
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
+    dead = dead_url()
     chain = [
         Endpoint("dead", "openai", model=model, base_url=dead, timeout_s=2, retries=0),
         Endpoint("serve", "openai", model=model, base_url=base_url, timeout_s=60, retries=0),
@@ -86,3 +97,159 @@ def test_chat_streams_from_the_real_server_after_a_dead_endpoint(served: tuple[s
     assert [a.outcome for a in answer.attempts] == ["connection", "answered"]
     assert pieces and "".join(pieces) == answer.text, answer
     assert answer.first_token_s is not None and answer.first_token_s <= answer.total_s
+
+
+@pytest.fixture(scope="module")
+def proxies(served: tuple[str, str]) -> Iterator[tuple[FaultProxy, FaultProxy]]:
+    """(the fault proxy, the clean proxy in front of the live server), both to the one running server."""
+    with FaultProxy(served[0]) as faulty, FaultProxy(served[0]) as live:
+        yield faulty, live
+
+
+@dataclass
+class Chain:
+    """[dead port, fault proxy, live server] for one test, and what the chain did."""
+
+    model: str
+    faulty: FaultProxy
+    live: FaultProxy
+    waits: list[float]
+
+    def endpoints(self, *, timeout_s: float = 30.0, retries: int = 0) -> list[Endpoint]:
+        """The chain, each endpoint sending the token; `timeout_s` and `retries` are the fault proxy's."""
+
+        def endpoint(name: str, base_url: str, timeout_s: float, retries: int = 0) -> Endpoint:
+            return Endpoint(name, "openai", model=self.model, base_url=base_url, timeout_s=timeout_s,
+                            retries=retries, token_env=TOKEN_ENV)  # fmt: skip
+
+        return [
+            endpoint("dead", dead_url(), 2),
+            endpoint("faulty", self.faulty.base_url, timeout_s, retries),
+            endpoint("live", self.live.base_url, 60),
+        ]
+
+    def ask(self, *faults: Fault, timeout_s: float = 30.0, retries: int = 0) -> tuple[ChainAnswer, list[str]]:
+        """Chat through the chain with `faults` queued at the fault proxy; the answer and the pieces streamed."""
+        self.faulty.then(*faults)
+        pieces: list[str] = []
+        answer = chat(self.endpoints(timeout_s=timeout_s, retries=retries), [{"role": "user", "content": "hello"}],
+                      on_text=pieces.append, stop=threading.Event(), max_tokens=8, sleep=self.waits.append)  # fmt: skip
+        return answer, pieces
+
+
+@pytest.fixture
+def chain(served: tuple[str, str], proxies: tuple[FaultProxy, FaultProxy], monkeypatch: pytest.MonkeyPatch) -> Chain:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    for proxy in proxies:
+        proxy.reset()
+    return Chain(served[1], *proxies, waits=[])
+
+
+def assert_no_token(answer: ChainAnswer) -> None:
+    assert TOKEN not in answer.summary()
+    assert not [a for a in answer.attempts if TOKEN in a.detail], answer.attempts
+
+
+@pytest.mark.parametrize(
+    ("fault", "timeout_s", "outcome", "detail"),
+    [
+        (Fault("429", retry_after="3600"), 30, "rate-limited", "HTTP 429 Too Many Requests"),
+        (Fault("429", retry_after="Wed, 21 Oct 2099 07:28:00 GMT"), 30, "rate-limited", "HTTP 429 Too Many Requests"),
+        (Fault("429", retry_after="0.2"), 30, "rate-limited", "HTTP 429 Too Many Requests"),  # no retry left
+        (Fault("503"), 30, "server-error", "HTTP 503 Service Unavailable"),
+        (Fault("hang"), 1, "timeout", "timed out"),
+        (Fault("html"), 30, "bad-response", "no chat stream in the answer"),
+        (Fault("bad-json"), 30, "bad-response", "JSONDecodeError: "),
+    ],
+    ids=["429-long", "429-date", "429-no-retry-left", "503", "hang", "html", "bad-json"],
+)
+def test_a_fault_moves_the_chain_on_to_the_live_server(
+    chain: Chain, fault: Fault, timeout_s: float, outcome: str, detail: str
+) -> None:
+    answer, pieces = chain.ask(fault, timeout_s=timeout_s)
+    assert answer.endpoint == "live" and answer.complete, answer.summary()
+    assert [(a.endpoint, a.outcome) for a in answer.attempts] == [
+        ("dead", "connection"), ("faulty", outcome), ("live", "answered")
+    ]  # fmt: skip
+    assert answer.attempts[1].detail.startswith(detail), answer.attempts[1]
+    assert answer.failovers == 2 and chain.waits == []  # nothing worth waiting for: no retry at the fault proxy
+    summary = answer.summary()
+    assert summary.startswith("answered by live after dead connection (cannot connect"), summary
+    assert f"; faulty {outcome} ({detail}" in summary, summary
+    assert_no_token(answer)
+    assert pieces and "".join(pieces) == answer.text
+    # Each proxy saw one request, with the token; the live answer streamed through in pieces, not at the end.
+    assert [(s.path, s.authorized, s.fault) for s in chain.faulty.seen] == [("/v1/chat/completions", True, fault.kind)]
+    assert [(s.path, s.authorized) for s in chain.live.seen] == [("/v1/chat/completions", True)]
+    assert chain.live.seen[0].chunks > 2
+    if fault.kind == "hang":  # timed out at the endpoint's timeout, not the proxy's hang
+        assert timeout_s <= answer.attempts[1].elapsed_s < timeout_s + 3, answer.attempts[1]
+
+
+def test_a_short_retry_after_is_waited_out_then_answered_through_the_proxy(chain: Chain) -> None:
+    answer, pieces = chain.ask(Fault("429", retry_after="0.2"), retries=1)
+    assert chain.waits == [0.2]
+    assert answer.endpoint == "faulty" and answer.complete and pieces and "".join(pieces) == answer.text
+    assert [(a.endpoint, a.outcome) for a in answer.attempts] == [
+        ("dead", "connection"), ("faulty", "rate-limited"), ("faulty", "answered")
+    ]  # fmt: skip
+    assert answer.summary().startswith("answered by faulty after dead connection (cannot connect")
+    assert_no_token(answer)
+    assert [s.fault for s in chain.faulty.seen] == ["429", "pass"] and chain.faulty.seen[1].chunks > 2
+    assert chain.live.seen == []
+
+
+@pytest.mark.parametrize("end_body", [False, True], ids=["connection-dropped", "body-ended"])
+def test_a_stream_cut_mid_answer_keeps_the_text_and_asks_no_one_else(chain: Chain, end_body: bool) -> None:
+    answer, pieces = chain.ask(Fault("truncate", events=3, end_body=end_body))  # the role, then two words
+    assert answer.endpoint == "faulty" and not answer.complete
+    assert len(pieces) == 2 and "".join(pieces) == answer.text
+    assert [(a.endpoint, a.outcome) for a in answer.attempts] == [("dead", "connection"), ("faulty", "incomplete")]
+    if end_body:
+        assert answer.attempts[1].detail == "the stream ended early"
+    assert answer.summary().startswith("answered by faulty, incomplete after dead connection (cannot connect")
+    assert_no_token(answer)
+    assert chain.live.seen == []  # the user has read part of an answer: it is not asked again elsewhere
+
+
+def test_a_refused_token_stops_the_chain_before_the_live_server(chain: Chain) -> None:
+    with pytest.raises(AuthRefused) as refused:
+        chain.ask(Fault("401"))
+    answer = refused.value.answer
+    assert answer.endpoint is None and answer.text == ""
+    assert [(a.endpoint, a.outcome, a.detail) for a in answer.attempts] == [
+        ("dead", "connection", answer.attempts[0].detail), ("faulty", "auth", "HTTP 401 Unauthorized")
+    ]  # fmt: skip
+    assert str(refused.value) == "HTTP 401 Unauthorized"
+    assert_no_token(answer)
+    assert TOKEN not in str(refused.value)
+    assert [(s.fault, s.authorized) for s in chain.faulty.seen] == [("401", True)]
+    assert chain.live.seen == []  # the token refused was never sent on to the live server
+
+
+def test_every_endpoint_failing_says_so(chain: Chain) -> None:
+    chain.faulty.then(Fault("503"), Fault("503"))
+    pieces: list[str] = []
+    answer = chat(chain.endpoints(retries=1)[:2], [{"role": "user", "content": "hello"}], on_text=pieces.append,
+                  stop=threading.Event())  # fmt: skip
+    assert answer.endpoint is None and pieces == [] and answer.text == "" and not answer.complete
+    assert [a.outcome for a in answer.attempts] == ["connection", "server-error", "server-error"]
+    assert answer.failovers == 2
+    assert answer.summary().startswith("no endpoint answered after dead connection (cannot connect")
+    assert_no_token(answer)
+
+
+def test_stop_ends_the_stream_and_keeps_the_text(chain: Chain) -> None:
+    stop = threading.Event()
+    pieces: list[str] = []
+
+    def arrived(text: str) -> None:
+        pieces.append(text)
+        stop.set()
+
+    answer = chat(chain.endpoints(), [{"role": "user", "content": "hello"}], on_text=arrived, stop=stop,
+                  max_tokens=8)  # fmt: skip
+    assert answer.endpoint == "faulty" and not answer.complete and answer.text == pieces[0]
+    assert [a.outcome for a in answer.attempts] == ["connection", "stopped"]
+    assert answer.summary().startswith("answered by faulty, incomplete after dead connection")
+    assert chain.live.seen == []

@@ -113,7 +113,7 @@ def chat(
                            time.perf_counter() - started)  # fmt: skip
 
     for endpoint in chain:
-        for _ in range(1 + endpoint.retries):
+        for attempt in range(1 + endpoint.retries):
             if stop.is_set():
                 return answer("", None, False)
             tried = time.perf_counter()
@@ -148,7 +148,8 @@ def chat(
                 if outcome == "auth":
                     raise AuthRefused(answer("", None, False)) from None
                 if outcome == "rate-limited":
-                    if retry_after is None or retry_after > max_retry_after_s:
+                    # Waiting pays only for another attempt here: with none left, the next endpoint is asked now.
+                    if retry_after is None or retry_after > max_retry_after_s or attempt == endpoint.retries:
                         break  # not worth waiting for here: the next endpoint
                     sleep(retry_after)
                 continue
