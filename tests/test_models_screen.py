@@ -20,7 +20,8 @@ from hftui.ui.browse.filter_picker import FilterPickerScreen
 from hftui.ui.browse.model_page import ModelPageScreen
 from hftui.ui.browse.models import ModelsScreen
 from hftui.ui.dialogs.confirm import ConfirmScreen
-from tests.pilot import wait_until
+from tests.hubfixtures import SMALL_GPT
+from tests.pilot import screen_text, wait_until
 
 TASKS = ("text-classification", "image-classification", "automatic-speech-recognition", "text-generation")
 LIBRARIES = ("transformers", "timm", "sentence-transformers")
@@ -356,3 +357,48 @@ async def test_download_progress_is_reported(browse_hub: LocalHub, tmp_path: Pat
     assert done == sorted(done)
     assert progress[-1].bytes_done == progress[-1].total_bytes > 16_000  # the weights, not the pickle
     assert progress[-1].files_done == progress[-1].files_total
+
+
+async def test_model_page_shows_inference_providers_and_the_filter_finds_them(
+    local_hub: LocalHub, tmp_path: Path
+) -> None:
+    app = make_app(local_hub, tmp_path / "hub")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await started(pilot)
+        app.push_screen(ModelPageScreen(SMALL_GPT))
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPageScreen) and app.screen.details is not None)
+        await pilot.press("2")
+        text, segments = screen_text(app)
+        assert "Inference providers" in text and "2 providers (from the Hub now)" in text
+        assert "together" in text and "other-org/Small-GPT-Turbo" in text and "live" in text
+        # Markup in the Hub's text shows literally and styles nothing.
+        assert "[red]x[/red]" in text and "small-gpt:[b]free[/b]" in text and "staging" in text
+        assert not any(segment.style and segment.style.bold and "free" in segment.text for segment in segments)
+        assert not any(segment.text == "x" for segment in segments)
+
+        # The picker counts providers among the models seen serving them; picking one asks the Hub.
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen))
+        await pilot.press("f")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilterPickerScreen))
+        await pilot.press(*(["down"] * 5), "enter")  # Inference provider, after the five other facets
+        await wait_until(pilot, lambda: bool(app.screen.values))
+        assert app.screen.values == [("[red]x[/red]", 1), ("together", 1)]
+        assert "[red]x[/red]  (1)" in screen_text(app)[0]
+        await pilot.press(*"toge", "enter")
+        await wait_until(pilot, lambda: screen.query_value.provider == "together" and not screen.loading)
+        assert screen.source == "hub" and [record.repo_id for record in screen.records] == [SMALL_GPT]
+
+    offline = make_app(local_hub, tmp_path / "hub", offline=True)
+    async with offline.run_test(size=(120, 40)) as pilot:
+        screen = browser(offline)  # the remembered provider filter, answered by the index from what was seen
+        await wait_until(pilot, lambda: screen.source == "index" and not screen.loading and screen.records)
+        assert screen.query_value.provider == "together" and [r.repo_id for r in screen.records] == [SMALL_GPT]
+        offline.push_screen(ModelPageScreen(SMALL_GPT))
+        await wait_until(
+            pilot, lambda: isinstance(offline.screen, ModelPageScreen) and offline.screen.details is not None
+        )
+        await pilot.press("2")
+        text = screen_text(offline)[0]
+        assert "2 providers, as last seen just now" in text and "the Hub was not asked this time" in text
+        assert "[red]x[/red]" in text and "other-org/Small-GPT-Turbo" in text

@@ -1,7 +1,9 @@
-"""The model page: card, metadata, licence, files and fit, history, and how to use or download it."""
+"""The model page: card, metadata (with the inference providers serving it), licence, files and fit, history,
+and how to use or download it."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from textual import on, work
@@ -25,7 +27,7 @@ from hftui.hub.errors import HubProblem, explain_hub_error
 from hftui.hub.fit import memory_fits
 from hftui.hub.plain_text import printable
 from hftui.hub.snippets import snippets
-from hftui.humanize import human_count, human_size
+from hftui.humanize import human_count, human_size, relative_time
 from hftui.ui.app_state import hub_app
 from hftui.ui.browse.repo_page import RepoPageScreen, license_lines, tab_bindings
 from hftui.ui.messages import Coalescing
@@ -89,6 +91,20 @@ def _facts_lines(details: ModelDetails) -> list[str]:
     return lines
 
 
+def providers_note(details: ModelDetails) -> str:
+    """The line above the providers table: none, or that the table is what was last seen, and when (the index
+    keeps the mapping from the last online visit or provider-filtered listing)."""
+    seen_at = details.providers_seen_at
+    if seen_at is None:
+        return "Not known: the Hub has not been asked yet (it is, when this page opens online)."
+    listed = details.inference_providers
+    what = f"{len(listed)} provider{'s' if len(listed) != 1 else ''}" if listed else "none"
+    if details.providers_fresh:
+        return f"{what} (from the Hub now)" if listed else "none: no inference provider serves this model."
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(seen_at))
+    return f"{what}, as last seen {relative_time(seen_at)} ({stamp}); the Hub was not asked this time."
+
+
 class ModelPageScreen(RepoPageScreen):
     """One model, in tabs; D downloads, y copies the download command, escape goes back or cancels."""
 
@@ -116,6 +132,9 @@ class ModelPageScreen(RepoPageScreen):
                 yield from self.compose_card()
             with TabPane("2 Metadata", id="metadata"), VerticalScroll():
                 yield Static("", id="model-facts")
+                yield Static("Inference providers", classes="screen-heading")
+                yield Static("", id="providers-note", classes="empty-state")
+                yield DataTable(id="providers-table", cursor_type="row")
                 yield Static("Evaluation results (model-index)", classes="screen-heading")
                 yield DataTable(id="eval-table", cursor_type="row")
             with TabPane("3 Licence", id="license"), VerticalScroll():
@@ -161,6 +180,7 @@ class ModelPageScreen(RepoPageScreen):
             f"Card problem: {problem}" for problem in facts.problems if problem != details.card.problem
         ]
         self.query_one("#model-facts", Static).update(plain("\n".join(fact_lines)))
+        self._show_providers(details)
         self.fill_table(
             "#eval-table",
             ("Task", "Dataset", "Metric", "Value", "Verified"),
@@ -188,6 +208,18 @@ class ModelPageScreen(RepoPageScreen):
             ],
         )
         self._show_snippets(details)
+
+    def _show_providers(self, details: ModelDetails) -> None:
+        self.query_one("#providers-note", Static).update(plain(providers_note(details)))
+        self.fill_table(
+            "#providers-table",
+            ("Provider", "Status", "Provider model id", "Task"),
+            [
+                (entry.provider, entry.status or None, entry.provider_id or None, entry.task or None)
+                for entry in details.inference_providers
+            ],
+        )
+        self.query_one("#providers-table", DataTable).display = bool(details.inference_providers)
 
     def _show_files(self, details: ModelDetails) -> None:
         from hftui.hub.repo_files import weight_warning
