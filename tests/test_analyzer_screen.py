@@ -48,7 +48,7 @@ SHORT = {
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The four tiny models, built once for the module."""
+    """The tiny models, built once for the module (the analyzer's four get short links below)."""
     return build_all(tmp_path_factory.mktemp("analyzer-models"))
 
 
@@ -56,8 +56,8 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def workdir(tmp_path: Path, tiny_models: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> Path:
     """A working folder with short links to the models (m/bert, m/vit, m/blip, m/w2v), made the cwd."""
     (tmp_path / "m").mkdir()
-    for task, path in tiny_models.items():
-        (tmp_path / "m" / SHORT[task]).symlink_to(path, target_is_directory=True)
+    for task, short in SHORT.items():
+        (tmp_path / "m" / short).symlink_to(tiny_models[task], target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

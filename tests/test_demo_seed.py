@@ -15,7 +15,7 @@ from hftui.demo.tiny_models import TINY_MODELS
 from hftui.hub.cache import scan_local_cache
 from hftui.hub.settings import HubSettings, read_token_status
 from hftui.ui.widgets.repo_table import RepoTable
-from tests.pilot import settle
+from tests.pilot import settle, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -87,4 +87,5 @@ async def test_demo_app_is_not_empty(demo_home: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = app.screen.query_one("#models-table", RepoTable)
-        assert table.row_count >= len(TINY_MODELS)
+        # The index opening and the reachability probe may each restart the search: wait, not two rounds.
+        await wait_until(pilot, lambda: table.row_count >= len(TINY_MODELS))

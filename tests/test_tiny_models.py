@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 import yaml
 
-from hftui.demo.tiny_models import IMAGE_LABELS, SAMPLING_RATE, SENTIMENT_LABELS, TINY_MODELS, build_all
+from hftui.demo.tiny_models import (
+    ENTITY_LABELS,
+    IMAGE_LABELS,
+    SAMPLING_RATE,
+    SENTIMENT_LABELS,
+    TINY_MODELS,
+    build_all,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TASKS = list(TINY_MODELS)
@@ -21,6 +28,11 @@ TASKS = list(TINY_MODELS)
 def _snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` by relative path, for byte-for-byte comparison."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _visible(text: str) -> bool:
+    """Whether streamed text shows something: not blank, no half UTF-8 character, no control character."""
+    return bool(text.strip()) and "\ufffd" not in text and text.isprintable()
 
 
 def _front_matter(readme: Path) -> dict[str, Any]:
@@ -45,12 +57,15 @@ def test_import_stays_light() -> None:
     assert out.stdout.strip() == ""
 
 
-def test_specs_cover_the_analyzer_tasks() -> None:
+def test_specs_cover_the_analyzer_and_playground_tasks() -> None:
     assert set(TINY_MODELS) == {
         "text-classification",
         "image-classification",
         "automatic-speech-recognition",
         "image-text-to-text",
+        "text-generation",
+        "fill-mask",
+        "token-classification",
     }
     for task, spec in TINY_MODELS.items():
         assert spec.task == task
@@ -63,7 +78,7 @@ def test_unknown_task_is_rejected(tmp_path: Path) -> None:
     from hftui.demo.tiny_models import build_tiny_model
 
     with pytest.raises(ValueError, match="no tiny model"):
-        build_tiny_model("fill-mask", tmp_path)
+        build_tiny_model("object-detection", tmp_path)
     assert not any(tmp_path.iterdir())
 
 
@@ -72,7 +87,7 @@ def test_unknown_task_is_rejected(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """All four models, built once for the module."""
+    """Every tiny model, built once for the module."""
     return build_all(tmp_path_factory.mktemp("tiny-models"))
 
 
@@ -98,6 +113,32 @@ def _check_captioning(out: Any) -> None:
     assert pred["generated_text"].startswith("a picture of")
 
 
+def _check_text_generation(out: Any) -> None:
+    [pred] = out
+    [user, answer] = pred["generated_text"]
+    assert user == {"role": "user", "content": "hello there"} and answer["role"] == "assistant"
+    assert _visible(answer["content"])
+
+
+def _check_fill_mask(out: Any) -> None:
+    assert len(out) == 5
+    assert all(0.0 <= guess["score"] <= 1.0 and guess["token_str"] for guess in out)
+    assert [guess["score"] for guess in out] == sorted((guess["score"] for guess in out), reverse=True)
+    assert all(guess["sequence"].startswith("the cat") and guess["sequence"].endswith("on the mat") for guess in out)
+
+
+def _check_entities(out: Any) -> None:
+    # Random weights tag most words; "simple" merges B-/I- pieces into groups with character offsets.
+    assert out and {entity["entity_group"] for entity in out} <= {"PER", "LOC", "ORG"}
+    text = NER_TEXT
+    for entity in out:
+        assert 0 <= entity["start"] < entity["end"] <= len(text)
+        assert text[entity["start"] : entity["end"]] == entity["word"].removeprefix("##")
+
+
+NER_TEXT = "the man saw a big dog in the old street"
+
+
 def _inputs(task: str) -> tuple[Callable[[Any], Any], Callable[[Any], None]]:
     """The call to make on a pipeline for ``task`` and the check for its output."""
     import numpy as np
@@ -115,6 +156,13 @@ def _inputs(task: str) -> tuple[Callable[[Any], Any], Callable[[Any], None]]:
             lambda p: p(image, text="a picture of", max_new_tokens=5),
             _check_captioning,
         ),
+        # Eos is suppressed with the other silent tokens, so the answer is visible text whatever the seed.
+        "text-generation": (
+            lambda p: p([{"role": "user", "content": "hello there"}], max_new_tokens=20),
+            _check_text_generation,
+        ),
+        "fill-mask": (lambda p: p("the cat [MASK] on the mat"), _check_fill_mask),
+        "token-classification": (lambda p: p(NER_TEXT, aggregation_strategy="simple"), _check_entities),
     }[task]
 
 
@@ -177,6 +225,9 @@ def test_configs_carry_labels_and_architectures(built: dict[str, Path]) -> None:
     vision = AutoConfig.from_pretrained(built["image-classification"])
     assert vision.id2label == dict(enumerate(IMAGE_LABELS))
     assert vision.image_size == 32
+    entities = AutoConfig.from_pretrained(built["token-classification"])
+    assert entities.id2label == dict(enumerate(ENTITY_LABELS))
+    assert entities.label2id == {label: i for i, label in enumerate(ENTITY_LABELS)}
 
 
 @pytest.mark.slow
@@ -203,6 +254,55 @@ def test_tokenizers_round_trip(built: dict[str, Path]) -> None:
     # CTC decoding merges repeats ("ll"), so compare with grouping off.
     ids = speech.tokenizer("hello world")["input_ids"]
     assert speech.tokenizer.decode(ids, group_tokens=False) == "hello world"
+
+    # The BERT models save tokenizer.json, so they load fast: entities need its offsets, fill-mask its [MASK].
+    for task in ("fill-mask", "token-classification"):
+        tokenizer = AutoTokenizer.from_pretrained(built[task])
+        assert tokenizer.is_fast and tokenizer.mask_token == "[MASK]"
+        assert tokenizer("the cat", return_offsets_mapping=True)["offset_mapping"] == [(0, 0), (0, 3), (4, 7), (0, 0)]
+
+
+@pytest.mark.slow
+def test_chat_tokenizer_encodes_anything_and_applies_the_template(built: dict[str, Path]) -> None:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(built["text-generation"])
+    assert tokenizer.is_fast and tokenizer.eos_token == tokenizer.pad_token == "<|endoftext|>"
+    # Byte-level: text far outside the training words round-trips exactly, with no unknown token.
+    odd = "Zürich: 3 ☃s\n\tand 東京!"
+    assert tokenizer.decode(tokenizer(odd)["input_ids"]) == odd
+    chat = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello"}]
+    rendered = tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+    assert rendered == "<|system|>be brief<|end|><|user|>hello<|end|><|assistant|>"
+    ids = tokenizer.apply_chat_template(chat, add_generation_prompt=True)["input_ids"]
+    specials = tokenizer.convert_tokens_to_ids(["<|system|>", "<|end|>", "<|user|>", "<|assistant|>"])
+    assert set(specials) <= set(ids) and ids[-1] == specials[-1]  # each marker is one token
+    assert tokenizer.decode(ids) == rendered
+
+
+@pytest.mark.slow
+def test_chat_model_writes_visible_text_up_to_max_new_tokens(built: dict[str, Path]) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = built["text-generation"]
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    shown = [tokenizer.decode([i], skip_special_tokens=True) for i in range(len(tokenizer))]
+    silent = {i for i, text in enumerate(shown) if not _visible(text)}
+    generation = model.generation_config
+    # Eos stays set for real stopping, and is suppressed with every other token that would stream as nothing.
+    assert generation.eos_token_id == tokenizer.eos_token_id
+    assert set(generation.suppress_tokens) == silent and tokenizer.eos_token_id in silent
+    assert len(silent) < len(tokenizer) // 2
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "hello"}], add_generation_prompt=True)
+    input_ids = torch.tensor([prompt["input_ids"]])
+    for sampling in ({"do_sample": False}, {"do_sample": True, "temperature": 1.0}):
+        torch.manual_seed(0)
+        out = model.generate(input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=20, **sampling)
+        new = out[0, input_ids.shape[1] :].tolist()
+        assert len(new) == 20 and not set(new) & silent, sampling
+        assert _visible(tokenizer.decode(new, skip_special_tokens=True))
 
 
 @pytest.mark.slow

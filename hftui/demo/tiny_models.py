@@ -1,9 +1,11 @@
 """Tiny random-weight models that load through ``transformers.pipeline`` offline, for demos and tests.
 
 Nothing here touches the network: every config, tokenizer and processor is built from literals in this
-module, so a cache can be seeded on an air-gapped machine. The outputs of these models are meaningless;
-they exist so the analyzer's code paths (sentiment, image classification, captioning, speech recognition)
-can be exercised end to end in well under a second per model.
+module (the GPT-2's byte-level BPE is trained, deterministically, on sentences of its word list), so a cache
+can be seeded on an air-gapped machine. The outputs of these models are meaningless; they exist so the
+analyzer's code paths (sentiment, image classification, captioning, speech recognition) and the inference
+playground's (text generation and chat, fill-mask, entities) can be exercised end to end in well under a
+second per model.
 """
 
 from __future__ import annotations
@@ -93,12 +95,22 @@ _DIGITS: tuple[str, ...] = tuple("0123456789")
 
 SENTIMENT_LABELS: tuple[str, ...] = ("NEGATIVE", "POSITIVE")
 IMAGE_LABELS: tuple[str, ...] = ("cat", "dog", "bird")
+ENTITY_LABELS: tuple[str, ...] = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG")
 SAMPLING_RATE = 16_000
 IMAGE_SIZE = 32
 
+# The chat model's specials: <|endoftext|> (id 0) is eos and pad; the rest frame the chat template's turns.
+_CHAT_SPECIAL_TOKENS: tuple[str, ...] = ("<|endoftext|>", "<|user|>", "<|assistant|>", "<|system|>", "<|end|>")
+_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}<|end|>{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+# The text-generation pipeline asks for 256 new tokens by default, so the context must hold a prompt on top.
+_CHAT_CONTEXT = 512
+
 
 def _wordpiece_vocab(extra_specials: tuple[str, ...] = ()) -> list[str]:
-    """The token list (id = position) shared by the BERT classifier and the BLIP decoder."""
+    """The token list (id = position) shared by the BERT models and the BLIP decoder."""
     tokens: list[str] = [*_BERT_SPECIAL_TOKENS, *extra_specials, *_PUNCTUATION, *_DIGITS, *_LETTERS]
     tokens += [f"##{c}" for c in (*_LETTERS, *_DIGITS)]
     seen = set(tokens)
@@ -107,6 +119,11 @@ def _wordpiece_vocab(extra_specials: tuple[str, ...] = ()) -> list[str]:
             seen.add(word)
             tokens.append(word)
     return tokens
+
+
+def _bpe_corpus() -> list[str]:
+    """Eight-word sentences of COMMON_WORDS: the text the chat model's BPE merges are learnt from."""
+    return [" ".join(COMMON_WORDS[i : i + 8]) for i in range(0, len(COMMON_WORDS), 8)]
 
 
 def _ctc_vocab() -> dict[str, int]:
@@ -133,18 +150,13 @@ def _bert_tokenizer(out_dir: Path, extra_specials: tuple[str, ...] = (), **kwarg
     )
 
 
-@_tiny_model(
-    task="text-classification",
-    repo_id="hftui-demo/tiny-bert-sentiment",
-    architecture="BertForSequenceClassification",
-    description="A 2-layer BERT sentiment classifier with NEGATIVE/POSITIVE labels.",
-)
-def _build_text_classification(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
-    """BERT sentiment classifier plus its WordPiece tokenizer."""
-    from transformers import BertConfig, BertForSequenceClassification
+def _bert_config(tokenizer: Any, labels: tuple[str, ...] = (), **head: Any) -> Any:
+    """The 2-layer BERT body every BERT demo shares, with `labels` (if any) and the head's own settings."""
+    from transformers import BertConfig
 
-    tokenizer = _bert_tokenizer(out_dir)
-    config = BertConfig(
+    if labels:
+        head |= {"id2label": dict(enumerate(labels)), "label2id": {label: i for i, label in enumerate(labels)}}
+    return BertConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
         num_hidden_layers=2,
@@ -153,11 +165,107 @@ def _build_text_classification(out_dir: Path) -> tuple[PreTrainedModel, list[Any
         max_position_embeddings=512,
         type_vocab_size=2,
         pad_token_id=tokenizer.pad_token_id,
-        id2label=dict(enumerate(SENTIMENT_LABELS)),
-        label2id={label: i for i, label in enumerate(SENTIMENT_LABELS)},
-        problem_type="single_label_classification",
+        **head,
     )
+
+
+@_tiny_model(
+    task="text-classification",
+    repo_id="hftui-demo/tiny-bert-sentiment",
+    architecture="BertForSequenceClassification",
+    description="A 2-layer BERT sentiment classifier with NEGATIVE/POSITIVE labels.",
+)
+def _build_text_classification(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
+    """BERT sentiment classifier plus its WordPiece tokenizer."""
+    from transformers import BertForSequenceClassification
+
+    tokenizer = _bert_tokenizer(out_dir)
+    config = _bert_config(tokenizer, SENTIMENT_LABELS, problem_type="single_label_classification")
     return BertForSequenceClassification(config), [tokenizer]
+
+
+@_tiny_model(
+    task="fill-mask",
+    repo_id="hftui-demo/tiny-bert-fill-mask",
+    architecture="BertForMaskedLM",
+    description="A 2-layer BERT masked language model that guesses the word behind [MASK].",
+)
+def _build_fill_mask(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
+    """BERT masked LM plus the WordPiece tokenizer (whose [MASK] the pipeline fills)."""
+    from transformers import BertForMaskedLM
+
+    tokenizer = _bert_tokenizer(out_dir)
+    return BertForMaskedLM(_bert_config(tokenizer)), [tokenizer]
+
+
+@_tiny_model(
+    task="token-classification",
+    repo_id="hftui-demo/tiny-bert-ner",
+    architecture="BertForTokenClassification",
+    description="A 2-layer BERT entity tagger with BIO labels for people, places and organisations (PER/LOC/ORG).",
+)
+def _build_token_classification(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
+    """BERT token classifier plus the WordPiece tokenizer; its tokenizer.json is what gives entities offsets."""
+    from transformers import BertForTokenClassification
+
+    tokenizer = _bert_tokenizer(out_dir)
+    return BertForTokenClassification(_bert_config(tokenizer, ENTITY_LABELS)), [tokenizer]
+
+
+def _silent_tokens(tokenizer: Any) -> list[int]:
+    """Ids that show nothing when streamed alone (special tokens, whitespace, lone bytes of a UTF-8 character)
+    or show a control character a terminal should not get."""
+    shown = (tokenizer.decode([i], skip_special_tokens=True) for i in range(len(tokenizer)))
+    return [i for i, text in enumerate(shown) if not text.strip() or "\ufffd" in text or not text.isprintable()]
+
+
+@_tiny_model(
+    task="text-generation",
+    repo_id="hftui-demo/tiny-gpt2-chat",
+    architecture="GPT2LMHeadModel",
+    description=(
+        "A 2-layer GPT-2 with a byte-level BPE tokenizer and a chat template (`<|role|>text<|end|>`). Its generation"
+        " config suppresses every token that shows nothing, <|endoftext|> included, so it always writes visible"
+        " text up to max_new_tokens."
+    ),
+)
+def _build_text_generation(out_dir: Path) -> tuple[PreTrainedModel, list[Any]]:
+    """GPT-2 causal LM plus a byte-level BPE tokenizer trained here, with eos/pad and a chat template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=1024,  # a ceiling: the corpus runs out of merges first
+        special_tokens=list(_CHAT_SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),  # all 256 bytes, so any text encodes
+        show_progress=False,
+    )
+    bpe.train_from_iterator(_bpe_corpus(), trainer)
+    eos = _CHAT_SPECIAL_TOKENS[0]
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, eos_token=eos, pad_token=eos, model_max_length=_CHAT_CONTEXT
+    )
+    tokenizer.chat_template = _CHAT_TEMPLATE
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=_CHAT_CONTEXT,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        n_inner=64,
+        bos_token_id=tokenizer.eos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    model = GPT2LMHeadModel(config)
+    # Random weights often pick only tokens that stream as nothing, or the end token at once, and a demo
+    # that answers nothing looks broken. eos stays set, so a caller who lifts the suppression gets real
+    # stopping; it is suppressed with the rest (it is special, so it decodes to nothing).
+    model.generation_config.suppress_tokens = _silent_tokens(tokenizer)
+    return model, [tokenizer]
 
 
 @_tiny_model(
@@ -354,6 +462,11 @@ def _model_card(spec: TinyModelSpec, config: Any, n_params: int, seed: int) -> s
         ]
     )
     sizes = "\n".join(f"  - {line}" for line in _size_lines(config))
+    preprocessing = (
+        "a byte-level BPE trained by `hftui.demo.tiny_models` on its own word list"
+        if family == "gpt2"
+        else "written from scratch by `hftui.demo.tiny_models`"
+    )
     return f"""{front_matter}
 
 # {spec.repo_id}
@@ -372,7 +485,7 @@ def _model_card(spec: TinyModelSpec, config: Any, n_params: int, seed: int) -> s
 - Parameters: {n_params:,}
 - Weights: `torch.manual_seed({seed})` then the architecture's default initialisation, saved as
   `model.safetensors`; the same seed always gives byte-identical files
-- Tokenizer and preprocessing: written from scratch by `hftui.demo.tiny_models`, nothing downloaded
+- Tokenizer and preprocessing: {preprocessing}, nothing downloaded
 
 Rebuild every demo model with:
 
@@ -401,13 +514,15 @@ def _size_lines(config: Any) -> list[str]:
             f"hidden size {sub.hidden_size}",
             f"{sub.num_hidden_layers} layers",
             f"{sub.num_attention_heads} heads",
-            f"FFN {sub.intermediate_size}",
+            f"FFN {sub.n_inner if sub.model_type == 'gpt2' else sub.intermediate_size}",
         ]
         if getattr(sub, "image_size", None):
             size, patch = sub.image_size, sub.patch_size
             parts.append(f"{size}x{size} images, {patch}x{patch} patches")
         if getattr(sub, "vocab_size", None):
             parts.append(f"vocab {sub.vocab_size}")
+        if sub.model_type == "gpt2":
+            parts.append(f"byte-level BPE, context {sub.n_positions} tokens")
         if sub.model_type == "wav2vec2":
             parts.append(f"{SAMPLING_RATE} Hz mono audio, conv strides {list(sub.conv_stride)}")
         lines.append(f"{label}: " + ", ".join(parts))
@@ -416,27 +531,39 @@ def _size_lines(config: Any) -> list[str]:
 
 def _usage_snippet(spec: TinyModelSpec) -> str:
     """A runnable pipeline call for the model's task."""
-    imports = {
-        "text-classification": "",
-        "image-classification": "from PIL import Image\n",
-        "automatic-speech-recognition": "import numpy as np\n",
-        "image-text-to-text": "from PIL import Image\n",
-    }[spec.task]
-    call = {
-        "text-classification": 'print(pipe("I loved this movie"))',
-        "image-classification": 'print(pipe(Image.new("RGB", (32, 32))))',
+    imports, options, call = {
+        "text-classification": ("", "", 'print(pipe("I loved this movie"))'),
+        "image-classification": ("from PIL import Image\n", "", 'print(pipe(Image.new("RGB", (32, 32))))'),
         "automatic-speech-recognition": (
-            f"print(pipe(np.zeros({SAMPLING_RATE}, dtype=np.float32)))  # 1 s of {SAMPLING_RATE} Hz audio"
+            "import numpy as np\n",
+            "",
+            f"print(pipe(np.zeros({SAMPLING_RATE}, dtype=np.float32)))  # 1 s of {SAMPLING_RATE} Hz audio",
         ),
         "image-text-to-text": (
+            "from PIL import Image\n",
+            "",
             '# This pipeline insists on a text prompt: BLIP continues it, and "" captions from scratch.\n'
-            'print(pipe(Image.new("RGB", (32, 32)), text="", max_new_tokens=10))'
+            'print(pipe(Image.new("RGB", (32, 32)), text="", max_new_tokens=10))',
+        ),
+        "text-generation": (
+            "",
+            "",
+            'print(pipe("the cat", max_new_tokens=20))\n'
+            "# A chat goes through the chat template: <|user|>hello<|end|><|assistant|>\n"
+            'print(pipe([{"role": "user", "content": "hello"}], max_new_tokens=20))',
+        ),
+        "fill-mask": ("", "", 'print(pipe("the cat [MASK] on the mat"))'),
+        "token-classification": (
+            "",
+            ', aggregation_strategy="simple"',
+            "# Each entity comes with its start and end offsets in the text.\n"
+            'print(pipe("the man saw a big dog in the old street"))',
         ),
     }[spec.task]
     return (
         f"{imports}from transformers import pipeline\n\n"
         f"# Works offline (HF_HUB_OFFLINE=1) from the local folder or a cache seeded by hftui.\n"
-        f'pipe = pipeline("{spec.task}", model="{spec.repo_id}")\n'
+        f'pipe = pipeline("{spec.task}", model="{spec.repo_id}"{options})\n'
         f"{call}"
     )
 
