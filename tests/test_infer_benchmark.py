@@ -109,6 +109,15 @@ def test_every_round_asks_every_prompt_of_each_contestant_in_the_rounds_order() 
     assert [(r.position, r.prompt) for r in result.calls[6:9]] == [(0, 0), (1, 0), (2, 0)]
 
 
+def test_a_warm_up_call_each_is_made_first_and_not_kept() -> None:
+    log: list[tuple[str, str]] = []
+    ok = [answered(0.1, 0.5)]
+    plan = EndpointBenchPlan((local("a"), local("b")), PromptSet(("p1", "p2")), rounds=1, warmup=True)
+    result = run_endpoint_bench(plan, prepare=scripted({"a": ok, "b": ok}, log))
+    assert log[:2] == [("a", "p1"), ("b", "p1")] and len(log) == 6
+    assert len(result.calls) == 4 and [row.calls for row in result.rows] == [2, 2]
+
+
 def test_percentiles_tokens_per_second_and_the_error_rate_by_kind() -> None:
     log: list[tuple[str, str]] = []
     steady = [answered(0.1, 1.1), answered(0.2, 2.2), answered(0.3, 3.3), answered(0.4, 4.4)]
@@ -392,6 +401,7 @@ def save_book(*endpoints: Endpoint) -> None:
         (["plain", "--prompt", "hi", "--report", "out.txt"], "cannot tell the report format"),
         (["plain", "--prompt", "hi", "--report", "no/such/out.md"], "does not exist"),
         (["plain", "--dataset", "somewhere"], "--dataset needs --column"),
+        (["plain", "--prompt", "hi", "--max-tokens", "5000"], "max tokens must be between 1 and 4096"),
     ],
 )
 def test_arguments_that_make_no_sense(
