@@ -64,6 +64,7 @@ class HfTuiApp(App[None]):
         # Only the first screen is imported before the first frame; the others when first opened.
         "datasets": _screen_on_demand("hftui.ui.browse.datasets", "DatasetsScreen"),
         "analyzer": _screen_on_demand("hftui.ui.analyzer.screen", "AnalyzerScreen"),
+        "playground": _screen_on_demand("hftui.ui.playground.screen", "PlaygroundScreen"),
         "training": _screen_on_demand("hftui.ui.training.runs", "TrainingScreen"),
         "cache": _screen_on_demand("hftui.ui.browse.cache", "CacheScreen"),
         "account": _screen_on_demand("hftui.ui.publish.account", "AccountScreen"),
@@ -73,6 +74,7 @@ class HfTuiApp(App[None]):
         "models": ("Models", "Browse models and read their cards"),
         "datasets": ("Datasets", "Cached and local datasets"),
         "analyzer": ("Analyzer", "Analysis jobs, model benchmarks and reports"),
+        "playground": ("Playground", "Try a model one input at a time, or chat with endpoints"),
         "training": ("Training", "Fine-tuning runs"),
         "cache": ("Cache", "Everything in the local HF cache"),
         "account": ("Account", "Token, whoami and log in; write cards and publish"),
@@ -81,6 +83,7 @@ class HfTuiApp(App[None]):
         Binding("m", "switch_mode('models')", "Models", id="open.models"),
         Binding("d", "switch_mode('datasets')", "Datasets", id="open.datasets"),
         Binding("a", "switch_mode('analyzer')", "Analyzer", id="open.analyzer"),
+        Binding("i", "switch_mode('playground')", "Playground", id="open.playground"),
         Binding("t", "switch_mode('training')", "Training", id="open.training"),
         Binding("c", "switch_mode('cache')", "Cache", id="open.cache"),
         Binding("u", "switch_mode('account')", "Account", id="open.account"),

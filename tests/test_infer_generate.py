@@ -173,3 +173,16 @@ def test_chats_are_saved_and_loaded(tmp_path: Path) -> None:
         Chat.load(tmp_path / "wrong.json")
     chat.clear()
     assert chat.messages == []
+
+
+def test_settings_read_from_key_value_words() -> None:
+    base = GenerationSettings(max_new_tokens=64, temperature=0.5, top_p=0.9, seed=3)
+    assert GenerationSettings.from_text(base.as_text()) == base
+    changed = GenerationSettings.from_text("temp=0 max=10, seed=none", base)
+    assert changed == GenerationSettings(max_new_tokens=10, temperature=0.0, top_p=0.9, seed=None)
+    with pytest.raises(PlaygroundInputError, match="'beam=2'"):
+        GenerationSettings.from_text("beam=2")
+    with pytest.raises(PlaygroundInputError, match="not a number"):
+        GenerationSettings.from_text("temp=hot")
+    with pytest.raises(PlaygroundInputError, match="Top-p"):
+        GenerationSettings.from_text("top_p=0")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from hftui.localhub import LocalHub
+from tests.hubfixtures import SMALL_GPT, build_test_hub
 from tests.test_models_screen import N_MODELS, build_browse_hub
 
 
@@ -67,3 +68,18 @@ def test_sync_models_fills_the_index_and_resumes(tmp_path: Path) -> None:
         hub.stop()
     offline = run_cli("--offline", "models", "--limit", "100", "--json", hub_url=url, home=tmp_path)
     assert len(offline.stdout.splitlines()) == N_MODELS + 1
+
+
+def test_provider_filter_online_then_from_what_was_last_seen(tmp_path: Path) -> None:
+    hub = build_test_hub(tmp_path / "hub")  # other-org/small-gpt is served by together and by [red]x[/red]
+    url = hub.start()
+    try:
+        online = run_cli("models", "--filter", "provider=together", "--json", hub_url=url, home=tmp_path)
+        assert online.returncode == 0, online.stderr
+        served = {json.loads(line)["repo_id"] for line in online.stdout.splitlines()}
+        assert served == {SMALL_GPT}, online.stdout
+    finally:
+        hub.stop()
+    offline = run_cli("--offline", "models", "--filter", "provider=together", "--json", hub_url=url, home=tmp_path)
+    assert offline.returncode == 0, offline.stderr
+    assert {json.loads(line)["repo_id"] for line in offline.stdout.splitlines()} == served

@@ -33,7 +33,7 @@ def query_from_args(args: argparse.Namespace) -> ModelQuery:
             raise QueryError(f"--filter {item!r}: expected KEY=VALUE")
         if key in ("task", "pipeline_tag"):
             changes["task"] = value
-        elif key in ("library", "language", "license", "author"):
+        elif key in ("library", "language", "license", "author", "provider"):
             changes[key] = value
         elif key in ("params", "parameters"):
             count = parse_parameter_count(value.lstrip("<= "))

