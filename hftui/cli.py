@@ -65,6 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_analyze_arguments(analyze)
 
+    from hftui.commands.endpoints import add_endpoints_arguments
+    from hftui.commands.infer import add_chat_arguments, add_infer_arguments
+
+    infer = commands.add_parser(
+        "infer", help="one input through a model on disk or a saved endpoint (@NAME): any playground task"
+    )
+    add_infer_arguments(infer)
+    chat = commands.add_parser("chat", help="a line-mode chat with a model on disk or saved endpoints (@NAME)")
+    add_chat_arguments(chat)
+    endpoints = commands.add_parser("endpoints", help="list, add, test or remove saved inference endpoints")
+    add_endpoints_arguments(endpoints)
+
     from hftui.commands.publish import add_card_arguments, add_push_arguments
 
     push = commands.add_parser("push", help="upload a folder to a Hub repo (created if needed) as one commit")
@@ -169,6 +181,14 @@ def run_command(args: argparse.Namespace) -> int:
         from hftui.commands.analyze import run_analyze
 
         return run_analyze(args)
+    if args.command in ("infer", "chat"):
+        from hftui.commands.infer import run_chat, run_infer
+
+        return run_infer(args) if args.command == "infer" else run_chat(args)
+    if args.command == "endpoints":
+        from hftui.commands.endpoints import run_endpoints
+
+        return run_endpoints(args)
     if args.command == "datasets" or (args.command == "sync" and args.what == "datasets"):
         from hftui.commands.datasets import run_datasets, run_sync_datasets
 
