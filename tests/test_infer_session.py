@@ -64,7 +64,8 @@ def test_a_loaded_model_stays_in_the_cache_until_unloaded(tmp_path: Path) -> Non
     assert first.device == "cpu" and first.dtype == "float32"
     with pytest.raises(NotAPlaygroundModel, match="does not do text-generation"):
         load(open_model(str(folder)), "text-generation", cache, device="cpu")
-    assert unload(first, cache) and not cache.loaded() and not unload(first, cache)
+    load(open_model(str(folder)), "feature-extraction", cache, device="cpu")
+    assert unload(first, cache) == 2 and not cache.loaded() and unload(first, cache) == 0
 
 
 def test_text_tasks_answer_one_request_each(tmp_path: Path) -> None:

@@ -141,12 +141,11 @@ def load(
     return LoadedModel(opened, task, pipe, where, dtype_name(dtype), time.perf_counter() - started, "cached" in phases)
 
 
-def unload(loaded: LoadedModel, cache: PipelineCache) -> bool:
-    """Drop `loaded`'s pipeline from `cache` (freeing its memory once nothing else holds it); False if it was
-    not there any more."""
-    choice = ModelChoice(pipeline_task(loaded.task), loaded.opened.model, "requested")
-    dtype = resolve_dtype(None, loaded.device)
-    return cache.drop(PipelineCache.key(choice, loaded.device, dtype))
+def unload(loaded: LoadedModel, cache: PipelineCache) -> int:
+    """Drop every pipeline of `loaded`'s model from `cache`, for any task or device (its memory is freed once
+    nothing else holds it); how many there were."""
+    keys = [key for key in cache.loaded() if key[1] == loaded.opened.model]
+    return sum(cache.drop(key) for key in keys)
 
 
 @dataclass(frozen=True)
