@@ -26,7 +26,15 @@ from hftui.hub.settings import HubSettings, TokenStatus, read_token_status
 from hftui.preferences import Preferences, load_preferences, save_preferences
 from hftui.ui.browse.models import ModelsScreen
 from hftui.ui.dialogs.help import HelpScreen
-from hftui.ui.messages import CacheScanned, DeviceDetected, HubProbed, IndexReady, SendToAnalyzer, TokenRead
+from hftui.ui.messages import (
+    CacheScanned,
+    DeviceDetected,
+    HubProbed,
+    IndexReady,
+    OpenInPlayground,
+    SendToAnalyzer,
+    TokenRead,
+)
 from hftui.ui.providers import CardProvider, KeyActionsProvider, OpenScreenProvider
 
 if TYPE_CHECKING:
@@ -102,6 +110,8 @@ class HfTuiApp(App[None]):
     index_generation: reactive[int] = reactive(0)
     # Inputs sent from other screens (a dataset column or row), waiting for an Analyzer job.
     analyzer_inbox: reactive[tuple[AnalysisInput, ...]] = reactive(())
+    # A model another screen asked the Playground to open (it takes it when shown).
+    playground_inbox: reactive[str | None] = reactive(None)
 
     def __init__(
         self,
@@ -230,6 +240,12 @@ class HfTuiApp(App[None]):
             title="Sent to the Analyzer",
             markup=False,
         )
+
+    @on(OpenInPlayground)
+    def open_in_playground(self, event: OpenInPlayground) -> None:
+        """Show the Playground with the model asked for."""
+        self.playground_inbox = event.model
+        self.switch_mode("playground")
 
     def hub_api(self) -> HfApi | None:
         """A client for the configured endpoint, or None while offline."""

@@ -200,3 +200,21 @@ async def test_letters_in_the_prompt_are_text_not_keys(tmp_path: Path) -> None:
         await pilot.press("i", *"one two", "enter")  # no model: said, and the text stays to send later
         assert isinstance(app.screen, PlaygroundScreen)
         assert screen.query_one("#playground-prompt", Input).value == "one two"
+
+
+async def test_the_model_page_opens_its_model_here(tmp_path: Path, models: dict[str, Path]) -> None:
+    from hftui.ui.browse.model_page import ModelPageScreen
+
+    app = make_app(tmp_path)
+    notes: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.notify = lambda message, **kwargs: notes.append(str(message))  # type: ignore[method-assign]
+        await app.push_screen(ModelPageScreen("someone/not-downloaded"))
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlaygroundScreen) and notes)
+        assert any("not-downloaded is neither a local folder nor in the HF cache" in note for note in notes)
+        # Sent while the Playground is already open, it opens there too.
+        screen = app.screen
+        app.playground_inbox = str(models["fill-mask"])
+        await wait_until(pilot, lambda: screen.loaded is not None, timeout=60)
+        assert screen.current_task == "fill-mask" and app.playground_inbox is None

@@ -34,6 +34,7 @@ class HubAppState(Protocol):
     cache_scan: CacheScan | None
     index_generation: int
     analyzer_inbox: tuple[AnalysisInput, ...]
+    playground_inbox: str | None
     analyzer_labels: dict[str, object]
     analyzer_pipelines: PipelineCache
     model_index: RepoIndex | None

@@ -86,3 +86,10 @@ class WhoAmIFetched(Message):
 
     who: WhoAmI | None
     problem: str | None = None
+
+
+@dataclass
+class OpenInPlayground(Message):
+    """Request: open this model (a Hub id in the cache, or a folder) in the Playground."""
+
+    model: str

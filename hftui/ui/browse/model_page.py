@@ -30,7 +30,7 @@ from hftui.hub.snippets import snippets
 from hftui.humanize import human_count, human_size, relative_time
 from hftui.ui.app_state import hub_app
 from hftui.ui.browse.repo_page import RepoPageScreen, license_lines, tab_bindings
-from hftui.ui.messages import Coalescing
+from hftui.ui.messages import Coalescing, OpenInPlayground
 from hftui.ui.untrusted import plain
 
 DOWNLOAD_SEVERITY: dict[str, SeverityLevel] = {"done": "information", "cancelled": "warning", "failed": "error"}
@@ -113,6 +113,7 @@ class ModelPageScreen(RepoPageScreen):
         Binding("escape", "back_or_cancel", "Back/cancel", id="model.back"),
         Binding("D", "download", "Download", id="model.download"),
         Binding("y", "copy_command", "Copy cmd", id="model.copy"),
+        Binding("i", "open_in_playground", "Try it", id="model.playground"),
         *tab_bindings("model", TABS),
     ]
     TITLE_ID, PROBLEMS_ID, CARD_PROBLEM_ID, CARD_ID = "model-title", "model-problems", "card-problem", "model-card"
@@ -287,6 +288,10 @@ class ModelPageScreen(RepoPageScreen):
     def action_show_tab(self, tab: str) -> None:
         """Switch tab by number key."""
         self.query_one("#model-tabs", TabbedContent).active = tab
+
+    def action_open_in_playground(self) -> None:
+        """Try this model in the Playground (it must be downloaded: the playground runs models on disk)."""
+        self.post_message(OpenInPlayground(self.repo_id))
 
     def action_copy_command(self) -> None:
         """Copy the `hf download` command to the clipboard (OSC 52, which works over SSH in most terminals)."""

@@ -143,6 +143,15 @@ class PlaygroundScreen(HubScreen):
         self.write("Playground: o opens a model (cached or a folder), e chats with an endpoint, ? shows every key.\n")
         self.set_interval(STREAM_DRAIN_S, self.take_streamed_text)
         self.set_focus(self.transcript)
+        self.watch(self.app, "playground_inbox", self.take_inbox)
+
+    def take_inbox(self, model: str | None = None) -> None:
+        """Open the model another screen sent (the model page's i)."""
+        app = hub_app(self)
+        model = app.playground_inbox
+        if model:
+            app.playground_inbox = None
+            self.open(model)
 
     # --- what the screen shows ---------------------------------------------------------------------------
 
