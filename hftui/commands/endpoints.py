@@ -117,7 +117,10 @@ def endpoint_chain(first: str, fallbacks: Sequence[str], *, book: EndpointBook |
     """The endpoints `first` and each `--fallback`, in order, each once."""
     from hftui.infer.endpoints import EndpointBook
 
-    book = book if book is not None else EndpointBook.load()
+    if book is None:
+        book = EndpointBook.load()
+        for problem in book.problems:
+            say("warning:", problem)
     chain: list[Endpoint] = []
     for name in (first, *fallbacks):
         endpoint = find_endpoint(book, name)

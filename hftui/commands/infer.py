@@ -13,6 +13,7 @@ Local models are loaded with the Hub switched off: the playground runs what is o
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import re
 import sys
@@ -493,6 +494,9 @@ def _requests(args: argparse.Namespace, task: str) -> list[Request]:
         if not args.file:
             kind = "an audio file" if task_modality(task) == "audio" else "an image file"
             raise InferUsageError(f"{task} takes {kind}: give --file PATH")
+        for name in args.file:  # before the model loads, as a text file would be read
+            if not Path(name).expanduser().is_file():
+                raise FileNotFoundError(errno.ENOENT, "no such file", name)
         prompt = " ".join(text.strip() for text in args.text)
         max_new = args.max_new_tokens or 40
         return [Request(file=name, prompt=prompt, top_k=top_k, max_new_tokens=max_new) for name in args.file]
