@@ -77,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     endpoints = commands.add_parser("endpoints", help="list, add, test or remove saved inference endpoints")
     add_endpoints_arguments(endpoints)
 
+    from hftui.commands.bench_endpoints import add_bench_endpoints_arguments
+
+    bench_endpoints = commands.add_parser(
+        "bench-endpoints",
+        help="endpoints, failover chains and local models side by side on the same prompts; a table and a report",
+    )
+    add_bench_endpoints_arguments(bench_endpoints)
+
     from hftui.commands.publish import add_card_arguments, add_push_arguments
 
     push = commands.add_parser("push", help="upload a folder to a Hub repo (created if needed) as one commit")
@@ -94,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 _QUERY_HELP = {
     "models": (
         "model ids",
-        "task=, library=, language=, license=, author=, params=<1B, gated=yes|no, cached=yes (repeatable)",
+        "task=, library=, language=, license=, author=, provider=, params=<1B, gated=yes|no, cached=yes (repeatable)",
         "trending, likes, downloads, updated or created",
     ),
     "datasets": (
@@ -189,6 +197,10 @@ def run_command(args: argparse.Namespace) -> int:
         from hftui.commands.endpoints import run_endpoints
 
         return run_endpoints(args)
+    if args.command == "bench-endpoints":
+        from hftui.commands.bench_endpoints import run_bench_endpoints
+
+        return run_bench_endpoints(args)
     if args.command == "datasets" or (args.command == "sync" and args.what == "datasets"):
         from hftui.commands.datasets import run_datasets, run_sync_datasets
 

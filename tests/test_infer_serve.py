@@ -253,3 +253,55 @@ def test_stop_ends_the_stream_and_keeps_the_text(chain: Chain) -> None:
     assert [a.outcome for a in answer.attempts] == ["connection", "stopped"]
     assert answer.summary().startswith("answered by faulty, incomplete after dead connection")
     assert chain.live.seen == []
+
+
+# -- the Playground screen, chatting with the real server ---------------------------------------------------
+
+
+async def test_the_playground_chats_with_endpoints_and_switches_between_them(
+    served: tuple[str, str], tmp_path: Path
+) -> None:
+    from textual.widgets import TextArea
+
+    from hftui.hub.plain_text import printable
+    from hftui.infer.endpoints import EndpointBook
+    from hftui.infer.generate import GenerationSettings
+    from hftui.ui.dialogs.choice import ChoiceScreen
+    from hftui.ui.playground.screen import PlaygroundScreen
+    from tests.pilot import wait_until
+    from tests.test_dataset_preview import make_app
+
+    base_url, model = served
+    book = EndpointBook()
+    book.add(Endpoint("dead", "openai", model=model, base_url=dead_url(), timeout_s=2, retries=0))
+    book.add(Endpoint("serve", "openai", model=model, base_url=base_url, timeout_s=60, retries=0))
+    book.save()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("i")
+        screen = app.screen
+        assert isinstance(screen, PlaygroundScreen)
+        await pilot.press("e")  # the local model, each endpoint, then all of them as one chain
+        assert isinstance(app.screen, ChoiceScreen) and len(app.screen.items) == 4
+        await pilot.press("end", "enter")
+        assert [endpoint.name for endpoint in screen.endpoints] == ["dead", "serve"]
+        screen.settings = GenerationSettings(max_new_tokens=12)  # the served model's context is 64 tokens
+        await pilot.press(*"hello there", "enter")
+        # The app is offline (the Hub is not contacted), and a server the user named is still reached.
+        await wait_until(pilot, lambda: len(screen.chat.messages) == 2, timeout=60)
+        transcript = screen.query_one("#playground-transcript", TextArea).text
+        answer = screen.chat.messages[1].content
+        assert answer and printable(answer) in transcript
+        assert "(answered by serve after dead connection" in transcript, transcript
+        assert "failed over" in str(screen.query_one("#playground-stats").render())
+
+        # Only the live server now: the chat goes on with its history.
+        await pilot.press("escape", "e", "home", "down", "down", "enter")
+        assert [endpoint.name for endpoint in screen.endpoints] == ["serve"]
+        await pilot.press("i", *"and again", "enter")
+        await wait_until(pilot, lambda: len(screen.chat.messages) == 4, timeout=60)
+        assert "(answered by serve)" in screen.query_one("#playground-transcript", TextArea).text
+
+        # Back to the local model (none open): chat is no longer sent anywhere.
+        await pilot.press("escape", "e", "home", "enter")
+        assert screen.endpoints == ()

@@ -120,6 +120,7 @@ KNOWN_ERRORS: tuple[KnownError, ...] = (
     KnownError("hftui.data.row_filter", "FilterError", exit_code=EXIT_USAGE),
     KnownError("hftui.commands.infer", "InferUsageError", exit_code=EXIT_USAGE),
     KnownError("hftui.commands.endpoints", "EndpointUsageError", exit_code=EXIT_USAGE),
+    KnownError("hftui.commands.bench_endpoints", "BenchEndpointsUsageError", exit_code=EXIT_USAGE),
     KnownError("hftui.infer.local", "PlaygroundInputError", exit_code=EXIT_USAGE),
     # Stopped by the user (Ctrl+C or a cancel): exit 130, as an interrupted command does.
     KnownError("hftui.data.convert.plan", "ConvertCancelled", EXIT_INTERRUPTED, _message),
@@ -143,6 +144,7 @@ KNOWN_ERRORS: tuple[KnownError, ...] = (
     KnownError("hftui.infer.tasks", "NotAPlaygroundModel"),
     KnownError("hftui.commands.infer", "InferFailed", words=_message),
     KnownError("hftui.commands.endpoints", "EndpointFailed", words=_message),
+    KnownError("hftui.infer.benchmark", "PromptsUnreadable"),
     *_HUB,
     KnownError("sqlite3", "Error", words=_index),
     KnownError("builtins", "OSError", words=_os_error),

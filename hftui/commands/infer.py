@@ -346,9 +346,12 @@ class LocalChat:
 class EndpointChat:
     """Answers from a chain of saved endpoints, through the failover chain (`infer.failover.chat`)."""
 
-    def __init__(self, chain: Sequence[Endpoint], max_tokens: int | None) -> None:
+    def __init__(
+        self, chain: Sequence[Endpoint], max_tokens: int | None, sampling: dict[str, float | int] | None = None
+    ) -> None:
         self.chain = list(chain)
         self.max_tokens = max_tokens
+        self.sampling = sampling or {}
         self.redact = Redactor(self.chain)
         self.name = ", then ".join("@" + endpoint.name for endpoint in self.chain)
 
@@ -364,7 +367,7 @@ class EndpointChat:
 
         sent = [{"role": m.role, "content": m.content} for m in messages]
         try:
-            got = chat(self.chain, sent, on_text=counted, stop=stop, max_tokens=self.max_tokens)
+            got = chat(self.chain, sent, on_text=counted, stop=stop, max_tokens=self.max_tokens, sampling=self.sampling)
         except AuthRefused as error:
             raise TurnFailed(auth_refused_message(error, self.chain, self.redact)) from None
         who = self.redact(got.summary())
@@ -411,9 +414,11 @@ def settings_from(args: argparse.Namespace) -> GenerationSettings:
 def chat_session(args: argparse.Namespace, target: Target) -> LocalChat | EndpointChat:
     """The generator the arguments name: a local model loaded for text-generation, or an endpoint chain."""
     if target.endpoint is not None:
-        if any(getattr(args, name) is not None for name in ("temperature", "top_p", "seed")):
-            say("note: --temperature, --top-p and --seed are not sent to endpoints (only --max-new-tokens is)")
-        return EndpointChat(endpoint_chain(target.endpoint, args.fallback), args.max_new_tokens)
+        settings_from(args)  # the same checks as for a local model
+        # Only what was given: a server keeps its own defaults for the rest.
+        given = {name: getattr(args, name) for name in ("temperature", "top_p", "seed")}
+        sampling = {name: value for name, value in given.items() if value is not None}
+        return EndpointChat(endpoint_chain(target.endpoint, args.fallback), args.max_new_tokens, sampling)
     assert target.model is not None
     settings = settings_from(args)
     opened, task = open_local(target.model, "text-generation", trust_remote_code=args.trust_remote_code)

@@ -4,7 +4,9 @@ huggingface_hub builds its shared HTTP client with `timeout=None`, so a Hub (or 
 connection and never answers would hold a search, a sync, a page or a download for ever. hftui installs a
 client factory once, before its first request, with a connect timeout and a read timeout (the longest wait for
 the next bytes; a large download that keeps flowing is never cut). `HFTUI_HUB_TIMEOUT` (seconds) sets the read
-timeout; the default suits a slow Hub, not a dead one. huggingface_hub retries a timed-out request a few times
+timeout; the default suits a slow Hub, not a dead one. Offline mode refuses every request huggingface_hub makes;
+the factory lets through those to servers the user named as endpoints (`allow_while_offline`), which are not
+the Hub. huggingface_hub retries a timed-out request a few times
 with backoff, so a dead Hub is given up on after about two minutes, and a screen says it is waiting meanwhile.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -21,6 +24,19 @@ DEFAULT_READ_TIMEOUT_S = 20.0
 CONNECT_TIMEOUT_S = 10.0
 _installed_for: float | None = None
 _lock = threading.Lock()
+# host[:port] of the OpenAI-compatible servers the user named (transformers serve, Ollama, vLLM): not the Hub.
+_SERVER_HOSTS: set[str] = set()
+
+
+def allow_while_offline(base_url: str) -> None:
+    """Let requests to the server at `base_url` through while hftui is offline. Offline keeps the Hub out; a
+    server the user runs and named as an endpoint is not the Hub (the Hub's own host is never let through)."""
+    from huggingface_hub import constants
+
+    host = urlparse(base_url).netloc.lower()
+    if host and host != urlparse(constants.ENDPOINT).netloc.lower():
+        _SERVER_HOSTS.add(host)
+    install_request_timeouts()
 
 
 def read_timeout() -> float:
@@ -56,9 +72,19 @@ def install_request_timeouts() -> None:
                 name: given.get(name) if given.get(name) is not None else limit for name, limit in limits.items()
             }
 
+        def unless_a_named_server(hook: Any) -> Any:
+            # huggingface_hub's hook refuses every request in offline mode; a user's own server is let through.
+            def hook_for_the_hub(request: Any) -> Any:
+                if request.url.netloc.decode("ascii", "replace").lower() in _SERVER_HOSTS:
+                    return None
+                return hook(request)
+
+            return hook_for_the_hub
+
         def client_with_timeouts():  # huggingface_hub's httpx client, typed there
             client = default_factory()
-            client.event_hooks = {**client.event_hooks, "request": [*client.event_hooks["request"], at_most_the_limits]}
+            hooks = [unless_a_named_server(hook) for hook in client.event_hooks["request"]]
+            client.event_hooks = {**client.event_hooks, "request": [*hooks, at_most_the_limits]}
             return client
 
         set_client_factory(client_with_timeouts)

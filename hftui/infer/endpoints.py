@@ -77,7 +77,8 @@ class Endpoint:
         if self.kind == "openai" and self.model:
             where += f" ({self.model})"
         token = f"token from ${self.token_env}" if self.token_env else "HF token" if self.use_hf_token else "no token"
-        return f"{self.name}: {where} · {token} · timeout {self.timeout_s:g} s · {self.retries} retries"
+        retries = f"{self.retries} {'retry' if self.retries == 1 else 'retries'}"
+        return f"{self.name}: {where} · {token} · timeout {self.timeout_s:g} s · {retries}"
 
 
 @dataclass
@@ -147,8 +148,12 @@ def client_for(endpoint: Endpoint) -> Any:
     """A real `huggingface_hub.InferenceClient` for `endpoint`."""
     from huggingface_hub import InferenceClient
 
+    from hftui.hub.client import allow_while_offline, install_request_timeouts
+
     endpoint.checked()
     token = endpoint_token(endpoint)
+    install_request_timeouts()
     if endpoint.kind == "provider":
         return InferenceClient(endpoint.model, provider=endpoint.provider, token=token, timeout=endpoint.timeout_s)  # type: ignore[arg-type]
+    allow_while_offline(endpoint.base_url or "")  # the user's own server: offline keeps out only the Hub
     return InferenceClient(base_url=endpoint.base_url, api_key=token, timeout=endpoint.timeout_s)

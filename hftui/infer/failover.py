@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +82,8 @@ def classify(error: BaseException) -> tuple[str, str, float | None]:
             return "server-error", detail, None
         return "client-error", detail, None
     name = type(error).__name__
+    if name == "OfflineModeIsEnabled":  # a provider is reached through the Hub, which hftui is not contacting
+        return "connection", "offline: hftui is not contacting the Hub, and providers are reached through it", None
     if "Timeout" in name:
         return "timeout", "timed out", None
     if "Connect" in name or isinstance(error, ConnectionError):
@@ -96,11 +98,13 @@ def chat(
     on_text: Callable[[str], None],
     stop: threading.Event,
     max_tokens: int | None = None,
+    sampling: Mapping[str, float | int] | None = None,
     max_retry_after_s: float = 10.0,
     client: Callable[[Endpoint], Any] = client_for,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ChainAnswer:
     """Stream a chat answer from the first endpoint of `chain` that gives one (see the module doc).
+    `sampling`: temperature, top_p and seed for the server, as the OpenAI chat API names them.
     Raises AuthRefused when an endpoint refuses the token."""
     if not chain:
         raise ValueError("no endpoints to try: add one with `hftui endpoints add`")
@@ -123,7 +127,7 @@ def chat(
                 # Held while streaming: a client closes its open responses when it is garbage collected.
                 inference = client(endpoint)
                 stream = inference.chat_completion(
-                    list(messages), model=endpoint.model, stream=True, max_tokens=max_tokens
+                    list(messages), model=endpoint.model, stream=True, max_tokens=max_tokens, **dict(sampling or {})
                 )
                 for chunk in stream:
                     for choice in getattr(chunk, "choices", None) or ():

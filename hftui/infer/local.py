@@ -61,6 +61,7 @@ def fill_mask(pipe: Any, text: str, *, top_k: int = 5) -> list[MaskGuess]:
         for guess in words[:top_k]
     ]
 
+
 def entities(pipe: Any, text: str) -> list[Entity]:
     """The labelled spans of `text`, word pieces grouped into words (`aggregation_strategy="simple"`)."""
     if not text.strip():

@@ -475,14 +475,18 @@ class PlaygroundScreen(HubScreen):
         self.write(f"\nyou: {text}\n{self.endpoints[0].name}: ")
         relay = self.begin_answer()
         messages = [{"role": m.role, "content": m.content} for m in self.chat.messages]
-        self.chat_with_endpoints(self.endpoints, messages, self.settings.max_new_tokens, relay, self.stop_event)
+        self.chat_with_endpoints(self.endpoints, messages, self.settings, relay, self.stop_event)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="playground-run", description="Chat")
-    def chat_with_endpoints(self, chain: tuple[Endpoint, ...], messages: list[dict[str, str]], max_tokens: int,
-                            relay: TextRelay, stop: threading.Event) -> None:  # fmt: skip
-        """Stream an answer from the first endpoint of the chain that gives one."""
+    def chat_with_endpoints(self, chain: tuple[Endpoint, ...], messages: list[dict[str, str]],
+                            settings: GenerationSettings, relay: TextRelay, stop: threading.Event) -> None:  # fmt: skip
+        """Stream an answer from the first endpoint of the chain that gives one, with the screen's settings."""
+        sampling: dict[str, float | int] = {"temperature": settings.temperature, "top_p": settings.top_p}
+        if settings.seed is not None:
+            sampling["seed"] = settings.seed
         try:
-            answered = chat(chain, messages, on_text=relay, stop=stop, max_tokens=max_tokens)
+            answered = chat(chain, messages, on_text=relay, stop=stop, max_tokens=settings.max_new_tokens,
+                            sampling=sampling)  # fmt: skip
         except AuthRefused as refused:
             self.post_message(PlaygroundFailed(f"Refused: {refused.answer.summary()}. Check the endpoint's token."))
             return
