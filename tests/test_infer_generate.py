@@ -186,3 +186,24 @@ def test_settings_read_from_key_value_words() -> None:
         GenerationSettings.from_text("temp=hot")
     with pytest.raises(PlaygroundInputError, match="Top-p"):
         GenerationSettings.from_text("top_p=0")
+
+
+def test_streamed_pieces_add_up_to_the_whole_answer_decoded(tmp_path: Path) -> None:
+    """Pieces are decoded a few tokens at a time; together they are what decoding the answer at once gives,
+    lone UTF-8 bytes and special tokens included (a random model sampled hot writes plenty of both)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = tiny_gpt2(tmp_path / "raw", chat_template=TEMPLATE, positions=256)
+    model, tokenizer = AutoModelForCausalLM.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
+    model.generation_config.eos_token_id = None
+    chat = [Message("user", "héllo thère ☃")]
+    for seed in (1, 2, 3):
+        settings = GenerationSettings(max_new_tokens=150, temperature=1.5, top_p=1.0, seed=seed)
+        pieces: list[str] = []
+        generate(model, tokenizer, chat, settings, on_text=pieces.append, stop=threading.Event())
+        ids, _ = prompt_ids(tokenizer, chat)
+        torch.manual_seed(seed)
+        whole = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=150, do_sample=True,
+                               temperature=1.5, top_p=1.0, pad_token_id=tokenizer.eos_token_id)  # fmt: skip
+        assert "".join(pieces) == tokenizer.decode(whole[0, ids.shape[1] :], skip_special_tokens=True)

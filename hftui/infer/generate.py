@@ -22,6 +22,8 @@ from hftui.atomic_write import write_text_atomically
 from hftui.infer.local import PlaygroundInputError
 
 ROLES = ("system", "user", "assistant")
+# Tokens decoded before new ones so that word-piece spacing decodes as in the whole answer.
+CONTEXT_TOKENS = 5
 
 
 @dataclass(frozen=True)
@@ -194,11 +196,14 @@ def generate(
 
     class Streamer(BaseStreamer):
         """Each token's text as soon as it decodes to whole characters (transformers' TextStreamer waits for
-        the end of a word, which a user watching a slow model feels)."""
+        the end of a word, which a user watching a slow model feels). Only a few tokens are decoded per new
+        token (those since the last text, with a few before for context), so a long answer costs the same per
+        token as a short one."""
 
         def __init__(self) -> None:
             self.tokens: list[int] = []
-            self.shown = 0
+            self.start = 0  # the context the next text is decoded after
+            self.shown = 0  # tokens[:shown] have been handed over as text
             self.prompt = True
 
         def put(self, value: Any) -> None:
@@ -206,18 +211,17 @@ def generate(
                 self.prompt = False
                 return
             self.tokens.extend(int(token) for token in value.reshape(-1).tolist())
-            text = tokenizer.decode(self.tokens, skip_special_tokens=True)
-            if text.endswith("\ufffd"):  # a character split across tokens: wait for its other bytes
+            before = tokenizer.decode(self.tokens[self.start : self.shown], skip_special_tokens=True)
+            text = tokenizer.decode(self.tokens[self.start :], skip_special_tokens=True)
+            if text.endswith("\ufffd") or len(text) <= len(before):  # a character split across tokens: wait
                 return
-            emit(text[self.shown :])
-            self.shown = len(text)
-            if text.endswith("\n"):  # decode from here on, not the whole answer each time
-                self.tokens, self.shown = [], 0
+            emit(text[len(before) :])
+            self.start, self.shown = max(self.start, self.shown - CONTEXT_TOKENS), len(self.tokens)
 
         def end(self) -> None:
-            text = tokenizer.decode(self.tokens, skip_special_tokens=True)
-            emit(text[self.shown :])
-            self.tokens, self.shown = [], 0
+            before = tokenizer.decode(self.tokens[self.start : self.shown], skip_special_tokens=True)
+            text = tokenizer.decode(self.tokens[self.start :], skip_special_tokens=True)
+            emit(text[len(before) :])
 
     class Stopped(StoppingCriteria):
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
