@@ -26,7 +26,7 @@ from tests.test_dataset_preview import make_app
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("playground-models")
-    tasks = ("text-generation", "fill-mask", "token-classification")
+    tasks = ("text-generation", "fill-mask", "token-classification", "image-classification")
     return {task: build_tiny_model(task, root / task) for task in tasks}
 
 
@@ -218,3 +218,27 @@ async def test_the_model_page_opens_its_model_here(tmp_path: Path, models: dict[
         app.playground_inbox = str(models["fill-mask"])
         await wait_until(pilot, lambda: screen.loaded is not None, timeout=60)
         assert screen.current_task == "fill-mask" and app.playground_inbox is None
+
+
+async def test_an_image_task_takes_a_path_that_completes(tmp_path: Path, models: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    from hftui.demo.tiny_models import IMAGE_LABELS
+
+    (tmp_path / "pictures").mkdir()
+    Image.new("RGB", (40, 30), (200, 120, 40)).save(tmp_path / "pictures" / "orange-cat.png")
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot)
+        screen.open(str(models["image-classification"]))
+        await wait_until(pilot, lambda: screen.loaded is not None, timeout=60)
+        prompt = screen.query_one("#playground-prompt", Input)
+        await pilot.press(*"pictures/ora")
+        await wait_until(pilot, lambda: prompt._suggestion == "pictures/orange-cat.png")
+        await pilot.press("tab", "enter")
+        await wait_until(pilot, lambda: not screen.answering and screen.last_answer is not None)
+        assert {label for label, _ in screen.last_answer.scores} == set(IMAGE_LABELS)
+        await pilot.press(*"pictures/missing.png", "enter")
+        await wait_until(pilot, lambda: not screen.answering)
+        assert "(failed: " in transcript(screen) and "missing.png" in transcript(screen)

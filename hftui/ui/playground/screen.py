@@ -66,6 +66,7 @@ from hftui.ui.playground.messages import (
     TextRelay,
 )
 from hftui.ui.untrusted import plain
+from hftui.ui.widgets.path_input import PathInput, PathSuggester
 
 # What the prompt (and the second box) ask for, by task.
 PROMPT_HINTS = {
@@ -134,7 +135,8 @@ class PlaygroundScreen(HubScreen):
         with Horizontal(id="playground-extra-row"):
             yield Label("", id="playground-extra-label")
             yield Input(id="playground-extra", compact=True)
-        yield Input(id="playground-prompt", compact=True, placeholder="o opens a model · e picks an endpoint")
+        # A path box: file tasks complete paths (tab); for text the suggester is off and it is a plain box.
+        yield PathInput(id="playground-prompt", placeholder="o opens a model · e picks an endpoint")
 
     def on_mount(self) -> None:
         self.query_one("#playground-answer").display = False
@@ -169,8 +171,11 @@ class PlaygroundScreen(HubScreen):
                 line += f" · {self.settings.as_text()}"
         self.query_one("#playground-model", Static).update(plain(line))
         task = "text-generation" if self.endpoints else self.current_task
-        prompt = self.query_one("#playground-prompt", Input)
+        prompt = self.query_one("#playground-prompt", PathInput)
         prompt.placeholder = PROMPT_HINTS.get(task or "", "o opens a model · e picks an endpoint")
+        files = task is not None and task_modality(task) != "text"
+        if files != isinstance(prompt.suggester, PathSuggester):
+            prompt.suggester = PathSuggester() if files else None
         extra = EXTRA_HINTS.get(task or "")
         self.query_one("#playground-extra-row").display = extra is not None
         if extra is not None:
