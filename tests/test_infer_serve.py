@@ -305,3 +305,43 @@ async def test_the_playground_chats_with_endpoints_and_switches_between_them(
         # Back to the local model (none open): chat is no longer sent anywhere.
         await pilot.press("escape", "e", "home", "enter")
         assert screen.endpoints == ()
+
+
+async def test_the_playground_benchmarks_endpoints_side_by_side_and_exports(
+    served: tuple[str, str], tmp_path: Path
+) -> None:
+    from hftui.infer.endpoints import EndpointBook
+    from hftui.infer.generate import GenerationSettings
+    from hftui.ui.analyzer.benchmark import BenchmarkSetupScreen
+    from hftui.ui.dialogs.text_prompt import TextPromptScreen
+    from hftui.ui.playground.screen import PlaygroundScreen
+    from tests.pilot import wait_until
+    from tests.test_dataset_preview import make_app
+
+    base_url, model = served
+    book = EndpointBook()
+    book.add(Endpoint("dead", "openai", model=model, base_url=dead_url(), timeout_s=2, retries=0))
+    book.add(Endpoint("serve", "openai", model=model, base_url=base_url, timeout_s=60, retries=0))
+    book.save()
+    report = tmp_path / "bench.json"
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("i")
+        screen = app.screen
+        assert isinstance(screen, PlaygroundScreen)
+        screen.settings = GenerationSettings(max_new_tokens=12)  # the served model's context is 64 tokens
+        await pilot.press("b")  # each endpoint ticked, the chain of both not
+        assert isinstance(app.screen, BenchmarkSetupScreen) and app.screen.ticked == {"@dead", "@serve"}
+        await pilot.press("r")
+        assert isinstance(app.screen, TextPromptScreen)
+        await pilot.press("home", "ctrl+k", *"say hi | name a colour", "enter")
+        await wait_until(pilot, lambda: screen.bench_result is not None, timeout=120)
+        result = screen.bench_result
+        assert result is not None and result.state == "finished" and len(result.calls) == 3 * 2 * 2
+        rows = {row.name: row for row in result.rows}
+        assert rows["dead"].error_rate == 1.0 and rows["serve"].answered == 6
+        panel = str(screen.query_one("#playground-answer").render())
+        assert "serve" in panel and "dead" in panel and "tok/s" in panel
+        await pilot.press("escape", "x", "home", "ctrl+k", *str(report), "enter")
+        await wait_until(pilot, report.exists)
+        assert TOKEN not in report.read_text() and '"serve"' in report.read_text()

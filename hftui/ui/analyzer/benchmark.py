@@ -1,4 +1,5 @@
-"""Pick the models a benchmark compares for one task: cached ones that fit, the default, or any typed id/path."""
+"""Pick what a benchmark compares: the Analyzer's models for one task (cached ones that fit, the default, any typed
+id/path), or the Playground's endpoints and local models."""
 
 from __future__ import annotations
 
@@ -28,9 +29,20 @@ class BenchmarkSetupScreen(ModalScreen[tuple[str, ...] | None]):
         Binding("escape", "cancel", "Cancel", id="benchmark.cancel"),
     ]
 
-    def __init__(self, task: str, candidates: Sequence[tuple[str, str, bool]], inputs: int, labelled: int) -> None:
-        """`candidates` are (model, why it is offered, ticked at first)."""
+    def __init__(
+        self,
+        task: str,
+        candidates: Sequence[tuple[str, str, bool]],
+        inputs: int,
+        labelled: int,
+        *,
+        heading: str | None = None,
+        add_hint: str = "another model: a Hub id or a local folder, enter adds it",
+    ) -> None:
+        """`candidates` are (model, why it is offered, ticked at first); `heading` replaces the Analyzer's."""
         super().__init__()
+        self.heading = heading
+        self.add_hint = add_hint
         self.bench_task = task
         self.candidates = [(model, why) for model, why, _ in candidates]
         self.ticked = {model for model, _, ticked in candidates if ticked}
@@ -44,10 +56,10 @@ class BenchmarkSetupScreen(ModalScreen[tuple[str, ...] | None]):
     def compose(self) -> ComposeResult:
         labels = f", {self.labelled} with labels (accuracy and F1)" if self.labelled else ", no labels (speed only)"
         with Vertical(id="benchmark-box"):
-            heading = f"Benchmark {self.bench_task} on {self.inputs} inputs{labels}"
+            heading = self.heading or f"Benchmark {self.bench_task} on {self.inputs} inputs{labels}"
             yield Static(plain(heading), classes="screen-heading")
             yield OptionList(*(self.prompt(index) for index in range(len(self.candidates))), id="benchmark-models")
-            yield PathInput(placeholder="another model: a Hub id or a local folder, enter adds it", id="benchmark-add")
+            yield PathInput(placeholder=self.add_hint, id="benchmark-add")
             keys = "space or enter ticks · r runs the ticked models · tab: the box · escape cancels"
             yield Static(keys, classes="empty-state")
 

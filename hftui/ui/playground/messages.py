@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from hftui.infer.benchmark import EndpointBenchResult
 from hftui.infer.failover import ChainAnswer
 from hftui.infer.generate import Generated
 from hftui.infer.playground import Answer, LoadedModel, PlaygroundModel
@@ -92,6 +93,30 @@ class PlaygroundFailed(Message):
     """A request could not be answered: what to tell the user (the text that arrived is kept)."""
 
     message: str
+
+
+@dataclass
+class BenchProgressed(Coalescing):
+    """The endpoint benchmark made `done` of `total` calls; `last` says what the latest one did."""
+
+    done: int
+    total: int
+    last: str
+
+
+@dataclass
+class BenchEnded(Message):
+    """The endpoint benchmark ended (finished or stopped): its rows and calls."""
+
+    result: EndpointBenchResult
+
+
+@dataclass
+class FileWritten(Message):
+    """A benchmark report was written to `path`, or could not be (`error`)."""
+
+    path: str
+    error: str | None = None
 
 
 @dataclass

@@ -27,6 +27,16 @@ from hftui.analyze.jobs import device_choices
 from hftui.analyze.pipelines import ModelRefused, is_out_of_memory
 from hftui.hub.fit import available_memory
 from hftui.hub.plain_text import printable
+from hftui.infer.benchmark import (
+    BenchEvent,
+    CallFinished,
+    Contestant,
+    EndpointBenchPlan,
+    EndpointBenchResult,
+    PromptSet,
+    run_endpoint_bench,
+)
+from hftui.infer.benchmark_reports import table_cells, write_report
 from hftui.infer.endpoints import Endpoint, EndpointBook
 from hftui.infer.failover import AuthRefused, chat
 from hftui.infer.generate import Chat, GenerationSettings
@@ -45,6 +55,7 @@ from hftui.infer.playground import (
 )
 from hftui.infer.tasks import PLAYGROUND_TASKS, NotAPlaygroundModel
 from hftui.paths import hftui_home
+from hftui.ui.analyzer.benchmark import BenchmarkSetupScreen
 from hftui.ui.app_state import hub_app
 from hftui.ui.base import HubScreen
 from hftui.ui.dialogs.choice import ChoiceScreen
@@ -52,7 +63,10 @@ from hftui.ui.dialogs.confirm import ConfirmScreen
 from hftui.ui.dialogs.path_prompt import PathPromptScreen
 from hftui.ui.dialogs.text_prompt import TextPromptScreen
 from hftui.ui.playground.messages import (
+    BenchEnded,
+    BenchProgressed,
     ChatFileDone,
+    FileWritten,
     PlaygroundAnswered,
     PlaygroundChainReplied,
     PlaygroundFailed,
@@ -102,6 +116,8 @@ class PlaygroundScreen(HubScreen):
         Binding("escape", "stop_or_leave", "Stop/leave box", id="playground.escape"),
         Binding("g", "edit_settings", "Settings", id="playground.settings"),
         Binding("n", "new_chat", "New chat", id="playground.clear"),
+        Binding("b", "benchmark", "Benchmark", id="playground.benchmark"),
+        Binding("x", "export_benchmark", "Export bench", show=False, id="playground.export"),
         Binding("s", "save_chat", "Save chat", show=False, id="playground.save"),
         Binding("l", "load_chat", "Load chat", show=False, id="playground.load"),
         Binding("U", "unload", "Unload", show=False, id="playground.unload"),
@@ -125,6 +141,7 @@ class PlaygroundScreen(HubScreen):
         self.streamed: list[str] = []
         self.last_answer: Answer | None = None
         self.waiting_text: str | None = None  # typed while the model loaded
+        self.bench_result: EndpointBenchResult | None = None
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static("", id="playground-model")
@@ -610,6 +627,125 @@ class PlaygroundScreen(HubScreen):
         self.show_stats("")
         self.notify(printable(event.message), title="No answer", severity="error", markup=False)
 
+    # --- the endpoint benchmark ----------------------------------------------------------------------------
+
+    def action_benchmark(self) -> None:
+        """Compare saved endpoints (and the local model) on the same prompts: first token, latency, tokens/s."""
+        if self.answering:
+            self.notify("Stop the answer first (escape).", markup=False)
+            return
+        book = EndpointBook.load()
+        saved = list(book.endpoints.values())
+        local = self.opened.model if self.opened and "text-generation" in self.opened.tasks.supported else None
+        candidates = [(f"@{endpoint.name}", endpoint.describe(), True) for endpoint in saved]
+        if len(saved) > 1:
+            candidates.append(("@" + ",@".join(e.name for e in saved), "all endpoints as one failover chain", False))
+        if local:
+            candidates.append((local, "the local model, greedy", True))
+        if not candidates:
+            self.notify("Nothing to compare: save an endpoint (hftui endpoints add) or open a chat model.",
+                        markup=False)  # fmt: skip
+            return
+        asked = [m.content for m in self.chat.messages if m.role == "user"][-10:]
+
+        def chosen(names: tuple[str, ...] | None) -> None:
+            if not names:
+                return
+            try:
+                contestants = tuple(contestant_for(name, book) for name in names)
+            except ValueError as problem:
+                self.notify(str(problem), title="Not run", severity="error", markup=False)
+                return
+
+            def prompted(text: str | None) -> None:
+                prompts = [part.strip() for part in (text or "").split("|") if part.strip()]
+                if not prompts:
+                    return
+                plan = EndpointBenchPlan(contestants, PromptSet.typed(prompts), rounds=3,
+                                         max_tokens=min(self.settings.max_new_tokens, 256))  # fmt: skip
+                try:
+                    plan.checked()
+                except ValueError as problem:
+                    self.notify(str(problem), title="Not run", severity="error", markup=False)
+                    return
+                self.start_benchmark(plan)
+
+            default = " | ".join(asked) or "Say hello in one sentence. | Name three colours."
+            title = "Prompts, separated by | (3 rounds, each contestant in turn first)"
+            self.app.push_screen(TextPromptScreen(title, default), prompted)
+
+        heading = "Benchmark endpoints and local models on the same prompts (space ticks, r runs)"
+        hint = "another: @endpoint, @a,@b (a chain), or a local model folder; enter adds it"
+        self.app.push_screen(BenchmarkSetupScreen("chat", candidates, 0, 0, heading=heading, add_hint=hint), chosen)
+
+    def start_benchmark(self, plan: EndpointBenchPlan) -> None:
+        self.answering = True
+        self.stop_event = threading.Event()
+        self.write(f"\n— benchmark: {', '.join(c.name for c in plan.contestants)}; {plan.total_calls} calls\n")
+        self.show_stats(f"benchmark: 0/{plan.total_calls} calls · escape stops")
+        self.run_benchmark(plan, self.stop_event)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="playground-run", description="Benchmark")
+    def run_benchmark(self, plan: EndpointBenchPlan, stop: threading.Event) -> None:
+        """Run the comparison; progress goes out as coalescing messages."""
+
+        def heard(event: BenchEvent) -> None:
+            if isinstance(event, CallFinished):
+                reply = event.record.reply
+                self.post_message(BenchProgressed(event.done, event.total,
+                                                  f"{event.record.contestant}: {reply.outcome}"))  # fmt: skip
+
+        result = run_endpoint_bench(plan, on_event=heard, stop=stop, pipelines=hub_app(self).analyzer_pipelines)
+        self.post_message(BenchEnded(result))
+
+    @on(BenchProgressed)
+    def bench_progressed(self, event: BenchProgressed) -> None:
+        self.show_stats(f"benchmark: {event.done}/{event.total} calls · {event.last} · escape stops")
+
+    @on(BenchEnded)
+    def bench_ended(self, event: BenchEnded) -> None:
+        """Show the table (transcript and panel) and keep the result for x (export)."""
+        self.answering = False
+        result = self.bench_result = event.result
+        table = bench_table(result)
+        self.write(table + "\n")
+        panel = self.query_one("#playground-answer", Static)
+        panel.update(plain(table))
+        panel.display = True
+        state = "stopped" if result.state != "finished" else "done"
+        self.show_stats(f"benchmark {state} in {result.duration_s:.1f} s · x exports the report")
+
+    def action_export_benchmark(self) -> None:
+        """Write the last benchmark's report (Markdown, JSON or CSV by the extension)."""
+        result = self.bench_result
+        if result is None:
+            self.notify("Run a benchmark first (b).", markup=False)
+            return
+        stamp = "".join(ch for ch in result.started_at[:19] if ch.isdigit())
+        default = hftui_home() / "reports" / f"endpoints-{stamp}.md"
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.write_bench_report(result, Path(path).expanduser())
+
+        hint = "the extension picks the format: .md, .json or .csv · escape cancels"
+        self.app.push_screen(PathPromptScreen("Export the benchmark's report to", str(default), hint=hint), chosen)
+
+    @work(thread=True, exit_on_error=False, group="playground-export", description="Write a benchmark report")
+    def write_bench_report(self, result: EndpointBenchResult, target: Path) -> None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.post_message(FileWritten(str(write_report(result, target))))
+        except (OSError, ValueError) as error:
+            self.post_message(FileWritten(str(target), str(error)))
+
+    @on(FileWritten)
+    def file_written(self, event: FileWritten) -> None:
+        if event.error:
+            self.notify(printable(event.error), title="Report not written", severity="error", markup=False)
+        else:
+            self.notify(printable(f"Report: {event.path}"), title="Report written", markup=False, timeout=10)
+
     # --- stopping, settings, the chat's file ---------------------------------------------------------------
 
     def action_stop_or_leave(self) -> None:
@@ -718,3 +854,26 @@ def answer_content(result: Answer) -> Content:
         content = content.stylize("reverse bold", found, end + 1 if end >= 0 else len(text))
         at = found + len(marker)
     return content
+
+
+def contestant_for(name: str, book: EndpointBook) -> Contestant:
+    """The contestant a benchmark list entry names: @endpoint, @a,@b (a chain), or a local model."""
+    if not name.startswith("@"):
+        return Contestant.of_local(name)
+    names = [part.strip().lstrip("@") for part in name.split(",") if part.strip()]
+    missing = [part for part in names if part not in book.endpoints]
+    if missing:
+        raise ValueError(f"no saved endpoint named {', '.join(missing)} (hftui endpoints list shows them)")
+    chain = [book.endpoints[part] for part in names]
+    return Contestant.of_endpoint(chain[0]) if len(chain) == 1 else Contestant.of_chain(chain)
+
+
+def bench_table(result: EndpointBenchResult) -> str:
+    """The benchmark's rows as a plain fixed-width table (the report's columns that fit 80 columns)."""
+    keep = (0, 1, 2, 4, 5, 7, 9)  # contestant, calls, errors, failovers, first token p50, total p50, tokens/s
+    header = ["who", "calls", "errors", "failover", "1st ms", "total ms", "tok/s"]
+    rows = [[table_cells(row)[i] for i in keep] for row in result.rows]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    widths[0] = min(widths[0], 24)
+    lines = ["  ".join(str(cell)[: widths[i]].ljust(widths[i]) for i, cell in enumerate(r)) for r in [header, *rows]]
+    return "\n".join([*lines, result.verdict])
