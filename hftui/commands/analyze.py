@@ -20,6 +20,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from hftui.analyze.tasks import ANALYZER_TASKS
+from hftui.commands.arguments import positive_int
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,16 +51,6 @@ class AnalyzeUsageError(ValueError):
     """A command-line argument that cannot be understood (exit 2, like argparse)."""
 
 
-def _batch_size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of `hftui analyze`."""
     tasks = ", ".join(task.pipeline_tag for task in ANALYZER_TASKS)
@@ -84,7 +75,7 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--device", default=None, metavar="D", help="auto (default), cpu, cuda, cuda:N or mps")
     parser.add_argument("--dtype", default=None, type=str.lower, choices=DTYPES, help="weights dtype (default auto)")
-    parser.add_argument("--batch-size", type=_batch_size, default=8, metavar="N", help="items per batch (default 8)")
+    parser.add_argument("--batch-size", type=positive_int, default=8, metavar="N", help="items per batch (default 8)")
     parser.add_argument(
         "--format", choices=FORMATS, default=None, help="md, json or csv (default: from --out's suffix, else md)"
     )

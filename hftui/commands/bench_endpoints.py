@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hftui.commands.analyze import EXIT_CANCELLED, ctrl_c_cancels
+from hftui.commands.arguments import positive_int
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -34,17 +35,6 @@ PIPED_WIDTH = 160  # a table written to a file or a pipe is not squeezed into 80
 class BenchEndpointsUsageError(ValueError):
     """A command-line argument that cannot be used: an unknown endpoint, no prompts, a report name without a
     known suffix (exit 2, like argparse)."""
-
-
-def _count(text: str) -> int:
-    """A whole number of at least 1 (the plan checks the upper bounds, so the parser needs no domain import)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def add_bench_endpoints_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,19 +75,19 @@ def add_bench_endpoints_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--split", default="train", metavar="S", help="the dataset's split (default train)")
     parser.add_argument(
-        "--limit", type=_count, default=None, metavar="N", help="the first N prompts of the file or dataset"
+        "--limit", type=positive_int, default=None, metavar="N", help="the first N prompts of the file or dataset"
         " (default: all of a file, 20 of a dataset)"
     )  # fmt: skip
     parser.add_argument(
         "--rounds",
-        type=_count,
+        type=positive_int,
         default=DEFAULT_ROUNDS,
         metavar="N",
         help=f"ask every prompt N times, the order of the contestants rotating each round (default {DEFAULT_ROUNDS})",
     )
     parser.add_argument(
         "--max-tokens",
-        type=_count,
+        type=positive_int,
         default=DEFAULT_MAX_TOKENS,
         metavar="N",
         help=f"the longest answer, in tokens (default {DEFAULT_MAX_TOKENS})",

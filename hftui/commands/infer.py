@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hftui.commands.arguments import positive_int
 from hftui.commands.endpoints import (
     EndpointFailed,
     Redactor,
@@ -90,16 +91,6 @@ class InferFailed(Exception):
 # --- arguments --------------------------------------------------------------------------------------------------
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def _device(text: str) -> str:
     if not _DEVICE.fullmatch(text.strip()):
         raise argparse.ArgumentTypeError(f"{text!r}: use auto, cpu, cuda, cuda:N or mps")
@@ -125,7 +116,7 @@ def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_generation_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-new-tokens", type=_positive, default=None, metavar="N", help="answer length (128)")
+    parser.add_argument("--max-new-tokens", type=positive_int, default=None, metavar="N", help="answer length (128)")
     parser.add_argument("--temperature", type=float, default=None, metavar="T", help="0 is greedy (default 0.7)")
     parser.add_argument("--top-p", type=float, default=None, metavar="P", help="nucleus sampling (default 0.95)")
     parser.add_argument("--seed", type=int, default=None, metavar="N", help="make sampling repeatable")
@@ -160,7 +151,7 @@ def add_infer_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--labels", action="append", default=[], metavar="A,B", help="zero-shot candidate labels, comma-separated"
     )
-    parser.add_argument("--top-k", type=_positive, default=None, metavar="K", help="how many guesses or labels (5)")
+    parser.add_argument("--top-k", type=positive_int, default=None, metavar="K", help="how many guesses or labels (5)")
     _add_generation_arguments(parser)
     parser.add_argument("--stream", action="store_true", help="print generated text as it arrives")
     parser.add_argument("--json", action="store_true", help="print one JSON object per answer instead of text")
