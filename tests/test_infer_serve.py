@@ -310,6 +310,8 @@ async def test_the_playground_chats_with_endpoints_and_switches_between_them(
 async def test_the_playground_benchmarks_endpoints_side_by_side_and_exports(
     served: tuple[str, str], tmp_path: Path
 ) -> None:
+    from textual.widgets import TextArea
+
     from hftui.infer.endpoints import EndpointBook
     from hftui.infer.generate import GenerationSettings
     from hftui.ui.analyzer.benchmark import BenchmarkSetupScreen
@@ -340,8 +342,8 @@ async def test_the_playground_benchmarks_endpoints_side_by_side_and_exports(
         assert result is not None and result.state == "finished" and len(result.calls) == 3 * 2 * 2
         rows = {row.name: row for row in result.rows}
         assert rows["dead"].error_rate == 1.0 and rows["serve"].answered == 6
-        panel = str(screen.query_one("#playground-answer").render())
-        assert "serve" in panel and "dead" in panel and "tok/s" in panel
+        table = screen.query_one("#playground-transcript", TextArea).text
+        assert "serve" in table and "dead" in table and "tok/s" in table
         await pilot.press("escape", "x", "home", "ctrl+k", *str(report), "enter")
         await wait_until(pilot, report.exists)
         assert TOKEN not in report.read_text() and '"serve"' in report.read_text()

@@ -604,14 +604,17 @@ class PlaygroundScreen(HubScreen):
 
     @on(PlaygroundAnswered)
     def answered(self, event: PlaygroundAnswered) -> None:
-        """Show a task's answer: in the transcript as text, and styled (entities) in the answer panel."""
+        """Show a task's answer in the transcript as text, and entities styled in the answer panel."""
         self.end_answer()
         result = event.answer
         self.last_answer = result
         self.write("\n".join(result.lines()) + "\n")
+        # The panel only when it adds something: entities highlighted over their words (at 80x24 a second copy
+        # of a score list would take the transcript's room).
         panel = self.query_one("#playground-answer", Static)
-        panel.update(answer_content(result))
-        panel.display = True
+        panel.display = bool(result.entities)
+        if result.entities:
+            panel.update(answer_content(result))
         self.show_stats(f"{result.latency_s * 1000:.0f} ms · {result.device}")
 
     @on(PlaygroundFailed)
@@ -704,14 +707,11 @@ class PlaygroundScreen(HubScreen):
 
     @on(BenchEnded)
     def bench_ended(self, event: BenchEnded) -> None:
-        """Show the table (transcript and panel) and keep the result for x (export)."""
+        """Show the table in the transcript and keep the result for x (export)."""
         self.answering = False
         result = self.bench_result = event.result
         table = bench_table(result)
         self.write(table + "\n")
-        panel = self.query_one("#playground-answer", Static)
-        panel.update(plain(table))
-        panel.display = True
         state = "stopped" if result.state != "finished" else "done"
         self.show_stats(f"benchmark {state} in {result.duration_s:.1f} s · x exports the report")
 
