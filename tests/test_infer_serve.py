@@ -347,3 +347,50 @@ async def test_the_playground_benchmarks_endpoints_side_by_side_and_exports(
         await pilot.press("escape", "x", "home", "ctrl+k", *str(report), "enter")
         await wait_until(pilot, report.exists)
         assert TOKEN not in report.read_text() and '"serve"' in report.read_text()
+
+
+# -- a provider endpoint: the Hub's mapping from the local Hub, the router a local stand-in ------------------
+
+
+def test_provider_endpoints_auto_then_the_one_the_mapping_names(
+    served: tuple[str, str], proxies: tuple[FaultProxy, FaultProxy], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The course's "provider=auto against an explicit provider", offline: `auto` sends the Hub id to the
+    router, which picks a provider itself (the router is a recording proxy here, in front of a server that
+    knows no such model, so it fails and the chain moves on); `together` asks the Hub which id the provider
+    serves the model under (the local Hub's inferenceProviderMapping) and sends that, to the router's URL from
+    the client's own setting (INFERENCE_PROXY_TEMPLATE), here transformers serve itself."""
+    from huggingface_hub import constants
+    from huggingface_hub.inference import _providers
+
+    from hftui.localhub import LocalHub
+    from tests.hubfixtures import point_hf_client_at
+
+    base_url, model = served
+    router = proxies[1]
+    router.reset()
+    hub = LocalHub()
+    mapping = {"together": {"status": "live", "providerId": model, "task": "conversational"}}
+    hub.add_model("acme/chat-model", files={"README.md": b"---\npipeline_tag: text-generation\n---\n"},
+                  inference_provider_mapping=mapping)  # fmt: skip
+    url = hub.start()
+    try:
+        point_hf_client_at(monkeypatch, url)
+        monkeypatch.setattr(constants, "INFERENCE_PROXY_TEMPLATE", base_url.removesuffix("/v1"))
+        monkeypatch.setattr(_providers.CONVERSATIONAL_AUTO_ROUTER, "base_url", router.base_url.removesuffix("/v1"))
+        monkeypatch.setenv(TOKEN_ENV, TOKEN)  # an hf_ token: provider calls go through the router
+        chain = [
+            Endpoint("auto", "provider", model="acme/chat-model", provider="auto", token_env=TOKEN_ENV, timeout_s=60,
+                     retries=0),
+            Endpoint("together", "provider", model="acme/chat-model", provider="together", token_env=TOKEN_ENV,
+                     timeout_s=60, retries=0),
+        ]  # fmt: skip
+        pieces: list[str] = []
+        messages = [{"role": "user", "content": "hello"}]
+        answer = chat(chain, messages, on_text=pieces.append, stop=threading.Event(), max_tokens=8)
+        assert answer.endpoint == "together" and answer.complete, answer.summary()
+        assert [a.endpoint for a in answer.attempts] == ["auto", "together"] and pieces
+        assert [(seen.path, seen.authorized) for seen in router.seen] == [("/v1/chat/completions", True)]
+        assert TOKEN not in answer.summary()
+    finally:
+        hub.stop()
