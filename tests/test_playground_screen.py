@@ -243,3 +243,19 @@ async def test_an_image_task_takes_a_path_that_completes(tmp_path: Path, models:
         await pilot.press(*"pictures/missing.png", "enter")
         await wait_until(pilot, lambda: not screen.answering)
         assert "(failed: " in transcript(screen) and "missing.png" in transcript(screen)
+
+
+async def test_a_worker_that_breaks_frees_the_screen(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import hftui.ui.playground.screen as playground
+    from hftui.infer.benchmark import Contestant, EndpointBenchPlan, PromptSet
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(playground, "run_endpoint_bench", broken)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot)
+        screen.start_benchmark(EndpointBenchPlan((Contestant.of_local("m"),), PromptSet.typed(["hi"])))
+        await wait_until(pilot, lambda: not screen.answering)
+        assert "(failed: The benchmark failed: RuntimeError: a bug)" in transcript(screen)

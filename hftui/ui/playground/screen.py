@@ -512,6 +512,9 @@ class PlaygroundScreen(HubScreen):
         except AuthRefused as refused:
             self.post_message(PlaygroundFailed(f"Refused: {refused.answer.summary()}. Check the endpoint's token."))
             return
+        except Exception as error:  # a bug must not leave the screen waiting for an answer that never comes
+            self.post_message(PlaygroundFailed(self.failure_text(error)))
+            return
         self.post_message(PlaygroundChainReplied(answered))
 
     def ask_task(self, text: str) -> None:
@@ -698,7 +701,11 @@ class PlaygroundScreen(HubScreen):
                 self.post_message(BenchProgressed(event.done, event.total,
                                                   f"{event.record.contestant}: {reply.outcome}"))  # fmt: skip
 
-        result = run_endpoint_bench(plan, on_event=heard, stop=stop, pipelines=hub_app(self).analyzer_pipelines)
+        try:
+            result = run_endpoint_bench(plan, on_event=heard, stop=stop, pipelines=hub_app(self).analyzer_pipelines)
+        except Exception as error:  # contestants' failures are rows; anything else is said, and the screen freed
+            self.post_message(PlaygroundFailed(f"The benchmark failed: {self.failure_text(error)}"))
+            return
         self.post_message(BenchEnded(result))
 
     @on(BenchProgressed)
