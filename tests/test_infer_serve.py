@@ -355,12 +355,11 @@ async def test_the_playground_benchmarks_endpoints_side_by_side_and_exports(
 def test_provider_endpoints_auto_then_the_one_the_mapping_names(
     served: tuple[str, str], proxies: tuple[FaultProxy, FaultProxy], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The course's "provider=auto against an explicit provider", offline: `auto` sends the Hub id to the
-    router, which picks a provider itself (the router is a recording proxy here, in front of a server that
-    knows no such model, so it fails and the chain moves on); `together` asks the Hub which id the provider
-    serves the model under (the local Hub's inferenceProviderMapping) and sends that, to the router's URL from
-    the client's own setting (INFERENCE_PROXY_TEMPLATE), here transformers serve itself."""
-    from huggingface_hub import constants
+    """The course's "provider=auto against an explicit provider", offline. `auto` (an HF token) sends the Hub id
+    to the router, which picks a provider itself: the router is a recording proxy here, in front of a server
+    that knows no such model, so it fails and the chain moves on. `together` with the provider's own key calls
+    the provider directly, under the id the Hub's inferenceProviderMapping gives (from the local Hub); the
+    provider's URL is its helper's own setting, pointed here at transformers serve."""
     from huggingface_hub.inference import _providers
 
     from hftui.localhub import LocalHub
@@ -376,14 +375,16 @@ def test_provider_endpoints_auto_then_the_one_the_mapping_names(
     url = hub.start()
     try:
         point_hf_client_at(monkeypatch, url)
-        monkeypatch.setattr(constants, "INFERENCE_PROXY_TEMPLATE", base_url.removesuffix("/v1"))
         monkeypatch.setattr(_providers.CONVERSATIONAL_AUTO_ROUTER, "base_url", router.base_url.removesuffix("/v1"))
-        monkeypatch.setenv(TOKEN_ENV, TOKEN)  # an hf_ token: provider calls go through the router
+        monkeypatch.setattr(_providers.PROVIDERS["together"]["conversational"], "base_url",
+                            base_url.removesuffix("/v1"))  # fmt: skip
+        monkeypatch.setenv(TOKEN_ENV, TOKEN)  # an hf_ token: auto goes through the router
+        monkeypatch.setenv("HFTUI_TEST_PROVIDER_KEY", "provider-key-itself-17")
         chain = [
             Endpoint("auto", "provider", model="acme/chat-model", provider="auto", token_env=TOKEN_ENV, timeout_s=60,
                      retries=0),
-            Endpoint("together", "provider", model="acme/chat-model", provider="together", token_env=TOKEN_ENV,
-                     timeout_s=60, retries=0),
+            Endpoint("together", "provider", model="acme/chat-model", provider="together",
+                     token_env="HFTUI_TEST_PROVIDER_KEY", timeout_s=60, retries=0),
         ]  # fmt: skip
         pieces: list[str] = []
         messages = [{"role": "user", "content": "hello"}]
@@ -391,6 +392,6 @@ def test_provider_endpoints_auto_then_the_one_the_mapping_names(
         assert answer.endpoint == "together" and answer.complete, answer.summary()
         assert [a.endpoint for a in answer.attempts] == ["auto", "together"] and pieces
         assert [(seen.path, seen.authorized) for seen in router.seen] == [("/v1/chat/completions", True)]
-        assert TOKEN not in answer.summary()
+        assert TOKEN not in answer.summary() and "provider-key-itself-17" not in answer.summary()
     finally:
         hub.stop()
